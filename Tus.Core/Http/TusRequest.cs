@@ -1,0 +1,52 @@
+using System.IO.Pipelines;
+using System.Security.Claims;
+
+namespace Tus.Http;
+
+/// <summary>
+/// One HTTP request as the engine sees it, independent of any web framework. A hosting adapter (Tus.AspNetCore, or your
+/// own) implements it over its framework's request.
+/// </summary>
+public abstract class TusRequest
+{
+    /// <summary>The HTTP method as sent (the engine applies <c>X-HTTP-Method-Override</c> itself).</summary>
+    public abstract string Method { get; }
+
+    /// <summary>
+    /// The path below the tus endpoint, without a leading slash: empty for the endpoint itself (POST, OPTIONS), the upload
+    /// id otherwise. It is validated by the engine, so the adapter passes it on as it came.
+    /// </summary>
+    public abstract string ResourcePath { get; }
+
+    /// <summary>The request URL's scheme, <c>http</c> or <c>https</c>.</summary>
+    public abstract string Scheme { get; }
+
+    /// <summary>The request's Host header value (host and optional port).</summary>
+    public abstract string Host { get; }
+
+    /// <summary>The absolute path of the tus endpoint, ending with '/', e.g. <c>/files/</c>.</summary>
+    public abstract string EndpointPath { get; }
+
+    /// <summary>Returns a request header's value, the values of a repeated header joined by commas, or <see langword="null"/>.</summary>
+    /// <param name="name">The header name, case-insensitive.</param>
+    public abstract string? GetHeader(string name);
+
+    /// <summary>The declared body length, or <see langword="null"/> for a chunked body.</summary>
+    public abstract long? ContentLength { get; }
+
+    /// <summary>The request body.</summary>
+    public abstract PipeReader Body { get; }
+
+    /// <summary>Returns a trailer's value once the body has been read to its end, or <see langword="null"/>.</summary>
+    /// <param name="name">The trailer name, case-insensitive.</param>
+    public abstract string? GetTrailer(string name);
+
+    /// <summary>Fires when the client disconnects.</summary>
+    public abstract CancellationToken Aborted { get; }
+
+    /// <summary>The authenticated user, for hooks; <see langword="null"/> when the host has none.</summary>
+    public virtual ClaimsPrincipal? User => null;
+
+    /// <summary>The request's services, for hooks; <see langword="null"/> when the host has none.</summary>
+    public virtual IServiceProvider? Services => null;
+}

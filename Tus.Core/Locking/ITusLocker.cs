@@ -1,0 +1,31 @@
+namespace Tus.Locking;
+
+/// <summary>Grants exclusive access to one upload at a time, in one process or across many.</summary>
+public interface ITusLocker
+{
+    /// <summary>
+    /// Acquires the lock of an upload, waiting while another holder has it. Waiting asks the current holder to release
+    /// (its <see cref="ITusLock.ReleaseRequested"/> fires), so a stale request ends instead of the newcomer failing.
+    /// </summary>
+    /// <param name="uploadId">The upload to lock.</param>
+    /// <param name="cancellationToken">Ends the wait; the engine folds its lock timeout into it. When it fires the
+    /// method throws <see cref="OperationCanceledException"/> and holds nothing.</param>
+    /// <returns>The held lock; dispose it to release.</returns>
+    ValueTask<ITusLock> AcquireAsync(string uploadId, CancellationToken cancellationToken);
+}
+
+/// <summary>A held lock: a lease on one upload. Disposing it releases the lock; disposing twice is harmless.</summary>
+public interface ITusLock : IAsyncDisposable
+{
+    /// <summary>The locked upload.</summary>
+    string UploadId { get; }
+
+    /// <summary>Fires when another request waits for this upload: the holder should finish promptly and release.</summary>
+    CancellationToken ReleaseRequested { get; }
+
+    /// <summary>
+    /// Fires when the lease is lost (a distributed locker could not renew it), so exclusive access is no longer
+    /// guaranteed. In-process lockers never fire it.
+    /// </summary>
+    CancellationToken Lost { get; }
+}

@@ -1,0 +1,64 @@
+namespace Tus.Stores;
+
+/// <summary>
+/// The core storage contract every tus store implements: create an upload, describe it, append bytes to it and read
+/// it back. Optional tus extensions are separate capability interfaces that a store declares through the properties
+/// below, so that a wrapping store can forward exactly what the store it wraps offers.
+/// </summary>
+/// <remarks>
+/// <para>The engine guarantees that, for any one upload, calls that change it (<see cref="AppendAsync"/> and the
+/// capability methods) never run concurrently: it holds the upload's lock around them. Calls for different uploads run
+/// in parallel.</para>
+/// <para>Stores never see transport errors. A request body that breaks off, times out or is interrupted ends cleanly
+/// for the store as the end of <c>data</c>; the store persists what arrived.</para>
+/// </remarks>
+public interface ITusStore
+{
+    /// <summary>Creates a new, empty upload.</summary>
+    /// <param name="upload">What to create. <see cref="NewUpload.Id"/> is chosen by the engine and already validated.</param>
+    /// <param name="cancellationToken">Cancels the creation.</param>
+    /// <returns>The stored upload, with an offset of zero.</returns>
+    /// <exception cref="UploadAlreadyExistsException">An upload with that id exists already.</exception>
+    ValueTask<UploadInfo> CreateAsync(NewUpload upload, CancellationToken cancellationToken);
+
+    /// <summary>Reads everything known about one upload in a single lookup.</summary>
+    /// <param name="uploadId">A validated upload id.</param>
+    /// <param name="cancellationToken">Cancels the lookup.</param>
+    /// <returns>The upload, or <see langword="null"/> when no upload has that id.</returns>
+    ValueTask<UploadInfo?> GetAsync(string uploadId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Appends <paramref name="data"/> at the upload's current offset (<see cref="UploadInfo.Offset"/>).
+    /// </summary>
+    /// <param name="upload">The upload as last returned by this store; the engine has checked the client's offset
+    /// against it and holds the upload's lock.</param>
+    /// <param name="data">The bytes to append. The engine has already capped it at the bytes the upload may still take;
+    /// it ends cleanly (a read returns 0) when the request ends for any reason.</param>
+    /// <param name="cancellationToken">Fires only when the engine abandons the write altogether (host stopping after its
+    /// grace period). Even then, bytes already written must stay reported by <see cref="GetAsync"/>.</param>
+    /// <returns>The number of bytes appended and durably accounted for.</returns>
+    ValueTask<long> AppendAsync(UploadInfo upload, Stream data, CancellationToken cancellationToken);
+
+    /// <summary>Opens a stream over a byte range of the upload's data.</summary>
+    /// <param name="upload">The upload to read.</param>
+    /// <param name="offset">The first byte to read.</param>
+    /// <param name="length">How many bytes to read; <paramref name="offset"/> + <paramref name="length"/> never exceeds the upload's offset.</param>
+    /// <param name="cancellationToken">Cancels opening the stream.</param>
+    /// <returns>A stream the caller disposes.</returns>
+    ValueTask<Stream> OpenReadAsync(UploadInfo upload, long offset, long length, CancellationToken cancellationToken);
+
+    /// <summary>The termination capability, or <see langword="null"/> when uploads cannot be deleted.</summary>
+    ITusTerminationStore? Termination { get; }
+
+    /// <summary>The concatenation capability, or <see langword="null"/> when uploads cannot be concatenated.</summary>
+    ITusConcatenationStore? Concatenation { get; }
+
+    /// <summary>The deferred-length capability, or <see langword="null"/> when every upload needs its length at creation.</summary>
+    ITusDeferredLengthStore? DeferredLength { get; }
+
+    /// <summary>The expiration capability, or <see langword="null"/> when uploads never expire.</summary>
+    ITusExpirationStore? Expiration { get; }
+
+    /// <summary>The checksum capability (discarding unverified bytes), or <see langword="null"/> when the store cannot take bytes back.</summary>
+    ITusChecksumStore? Checksum { get; }
+}

@@ -1,0 +1,133 @@
+using Tus.Hooks;
+
+namespace Tus;
+
+/// <summary>How the tus engine behaves. Validated once at start-up; see <see cref="Validate"/>.</summary>
+public sealed class TusOptions
+{
+    /// <summary>The largest upload accepted, in bytes, announced as <c>Tus-Max-Size</c>. Default: <see langword="null"/> (no limit).</summary>
+    public long? MaxSize { get; set; }
+
+    /// <summary>
+    /// How long an unfinished upload lives after its creation (or, with <see cref="SlidingExpiration"/>, after its last
+    /// write) before it expires. Enables the expiration extension when the store supports it. Default: <see langword="null"/> (never).
+    /// </summary>
+    public TimeSpan? Expiration { get; set; }
+
+    /// <summary>Whether every write moves the expiry on by <see cref="Expiration"/>. Default: <see langword="true"/>.</summary>
+    public bool SlidingExpiration { get; set; } = true;
+
+    /// <summary>How often the host removes expired uploads. Default: 1 minute.</summary>
+    public TimeSpan ExpirationSweepInterval { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>How long a request body may stay silent before the request ends (what arrived is kept). Default: 60 seconds.</summary>
+    public TimeSpan ReadTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>How long a request waits for another request to release an upload before answering 423. Default: 10 seconds.</summary>
+    public TimeSpan LockTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Whether GET downloads finished uploads. Default: <see langword="true"/>.</summary>
+    public bool EnableDownload { get; set; } = true;
+
+    /// <summary>Whether DELETE terminates uploads (when the store can). Default: <see langword="true"/>.</summary>
+    public bool EnableTermination { get; set; } = true;
+
+    /// <summary>Whether partial and final uploads are accepted (when the store can). Default: <see langword="true"/>.</summary>
+    public bool EnableConcatenation { get; set; } = true;
+
+    /// <summary>Whether a final upload may be created before its partial uploads are finished. Default: <see langword="true"/>.</summary>
+    public bool EnableConcatenationUnfinished { get; set; } = true;
+
+    /// <summary>Whether uploads may be created without a length (when the store can). Default: <see langword="true"/>.</summary>
+    public bool EnableDeferredLength { get; set; } = true;
+
+    /// <summary>Whether Upload-Checksum is verified (when the store can discard bytes). Default: <see langword="true"/>.</summary>
+    public bool EnableChecksum { get; set; } = true;
+
+    /// <summary>
+    /// Whether the server is behind a reverse proxy whose X-Forwarded-Host, X-Forwarded-Proto, X-Forwarded-Prefix and
+    /// RFC 7239 Forwarded headers are trusted when building absolute upload URLs. Default: <see langword="false"/>.
+    /// </summary>
+    public bool BehindProxy { get; set; }
+
+    /// <summary>Cross-origin settings for browser clients.</summary>
+    public TusCorsOptions Cors { get; } = new();
+
+    /// <summary>Callbacks at points of the upload lifecycle.</summary>
+    public TusEvents Events { get; set; } = new();
+
+    /// <summary>Returns every problem with these options; empty when they are valid.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var errors = new List<string>();
+        if (MaxSize is <= 0)
+        {
+            errors.Add($"{nameof(MaxSize)} must be positive when set (got {MaxSize}).");
+        }
+
+        if (Expiration is { } expiration && expiration <= TimeSpan.Zero)
+        {
+            errors.Add($"{nameof(Expiration)} must be positive when set (got {expiration}).");
+        }
+
+        RequirePositive(errors, nameof(ExpirationSweepInterval), ExpirationSweepInterval);
+        RequirePositive(errors, nameof(ReadTimeout), ReadTimeout);
+        RequirePositive(errors, nameof(LockTimeout), LockTimeout);
+        if (Events is null)
+        {
+            errors.Add($"{nameof(Events)} must not be null.");
+        }
+
+        errors.AddRange(Cors.Validate());
+        return errors;
+    }
+
+    private static void RequirePositive(List<string> errors, string name, TimeSpan value)
+    {
+        if (value <= TimeSpan.Zero)
+        {
+            errors.Add($"{name} must be positive (got {value}).");
+        }
+    }
+}
+
+/// <summary>Cross-origin resource sharing for browser clients.</summary>
+public sealed class TusCorsOptions
+{
+    /// <summary>Whether CORS headers are sent at all. Default: <see langword="true"/>.</summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>
+    /// Origins allowed to use the endpoint, compared exactly (scheme, host and port), or <c>*</c> for any. A request from
+    /// another origin is answered 403. Default: <c>*</c>.
+    /// </summary>
+    public IList<string> AllowedOrigins { get; } = ["*"];
+
+    /// <summary>Whether browsers may send cookies and credentials. Default: <see langword="false"/>.</summary>
+    public bool AllowCredentials { get; set; }
+
+    /// <summary>Request headers allowed in addition to the tus headers (e.g. a custom authentication header). Default: none.</summary>
+    public IList<string> AllowedHeaders { get; } = [];
+
+    /// <summary>Response headers exposed in addition to the tus headers. Default: none.</summary>
+    public IList<string> ExposedHeaders { get; } = [];
+
+    /// <summary>How long browsers may cache a preflight answer. Default: 24 hours.</summary>
+    public TimeSpan MaxAge { get; set; } = TimeSpan.FromHours(24);
+
+    internal IEnumerable<string> Validate()
+    {
+        foreach (var origin in AllowedOrigins)
+        {
+            if (origin != "*" && !(Uri.TryCreate(origin, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" && uri.AbsolutePath == "/" && !origin.EndsWith('/')))
+            {
+                yield return $"Cors.AllowedOrigins: '{origin}' is not an origin (expected '*' or scheme://host[:port], without a path).";
+            }
+        }
+
+        if (MaxAge < TimeSpan.Zero)
+        {
+            yield return $"Cors.MaxAge must not be negative (got {MaxAge}).";
+        }
+    }
+}
