@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Tus.Engine;
+using Tus.Expiration;
 using Tus.Http;
 using Tus.Locking;
 using Tus.Stores;

@@ -1,0 +1,36 @@
+using Microsoft.Extensions.Logging;
+
+namespace Tus.Engine;
+
+internal static partial class Log
+{
+    [LoggerMessage(1, LogLevel.Error, "Unexpected failure handling {Method} {Path}")]
+    public static partial void UnexpectedFailure(ILogger logger, Exception exception, string method, string path);
+
+    [LoggerMessage(2, LogLevel.Warning, "Store failure handling {Method} {Path}: {Code}")]
+    public static partial void StoreFailure(ILogger logger, Exception exception, string method, string path, string code);
+
+    [LoggerMessage(3, LogLevel.Information, "Upload {UploadId} created (length {Length})")]
+    public static partial void UploadCreated(ILogger logger, string uploadId, long? length);
+
+    [LoggerMessage(4, LogLevel.Information, "Upload {UploadId} completed ({Length} bytes)")]
+    public static partial void UploadCompleted(ILogger logger, string uploadId, long? length);
+
+    [LoggerMessage(5, LogLevel.Information, "Upload {UploadId} terminated")]
+    public static partial void UploadTerminated(ILogger logger, string uploadId);
+
+    [LoggerMessage(6, LogLevel.Information, "Write to {UploadId} ended early ({Reason}) after {Bytes} bytes; the bytes are kept")]
+    public static partial void WriteEndedEarly(ILogger logger, string uploadId, string reason, long bytes);
+
+    [LoggerMessage(7, LogLevel.Information, "Checksum mismatch on {UploadId}: {Bytes} bytes discarded")]
+    public static partial void ChecksumMismatch(ILogger logger, string uploadId, long bytes);
+
+    [LoggerMessage(8, LogLevel.Information, "Expired upload {UploadId} removed")]
+    public static partial void ExpiredRemoved(ILogger logger, string uploadId);
+
+    [LoggerMessage(9, LogLevel.Warning, "Could not remove expired upload {UploadId}")]
+    public static partial void ExpiredRemovalFailed(ILogger logger, Exception exception, string uploadId);
+
+    [LoggerMessage(10, LogLevel.Debug, "Request rejected: {Method} {Path} -> {Code}")]
+    public static partial void Rejected(ILogger logger, string method, string path, string code);
+}

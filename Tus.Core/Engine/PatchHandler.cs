@@ -1,0 +1,101 @@
+using Tus.Http;
+using Tus.Protocol;
+
+namespace Tus.Engine;
+
+/// <summary>PATCH: append bytes at the client's offset, declaring a deferred length on the way.</summary>
+internal static class PatchHandler
+{
+    public static async ValueTask<TusResponse> HandleAsync(EngineContext context, TusRequest request, TusResponse response, string uploadId)
+    {
+        if (!HeaderValues.IsMediaType(request.GetHeader("Content-Type"), TusHeaders.OffsetOctetStream))
+        {
+            return response.Fail(TusError.InvalidContentType);
+        }
+
+        if (!HeaderValues.TryParseLength(request.GetHeader(TusHeaders.UploadOffset)?.Trim(), out var offset))
+        {
+            return response.Fail(TusError.InvalidOffset);
+        }
+
+        long? declaredLength = null;
+        if (request.GetHeader(TusHeaders.UploadLength) is { } lengthHeader)
+        {
+            if (!HeaderValues.TryParseLength(lengthHeader.Trim(), out var parsed))
+            {
+                return response.Fail(TusError.InvalidUploadLength);
+            }
+
+            declaredLength = parsed;
+        }
+
+        var (checksum, checksumError) = UploadWriter.ReadChecksumHeader(context, request);
+        if (checksumError is not null)
+        {
+            return response.Fail(checksumError);
+        }
+
+        var (held, lockError) = await UploadAccess.LockAsync(context, request, uploadId).ConfigureAwait(false);
+        if (held is null)
+        {
+            return response.Fail(lockError!);
+        }
+
+        await using (held.ConfigureAwait(false))
+        {
+            var (upload, error) = await UploadAccess.LoadAsync(context, uploadId, request.Aborted).ConfigureAwait(false);
+            if (upload is null)
+            {
+                return response.Fail(error!);
+            }
+
+            if (upload.Concatenation is { IsFinal: true })
+            {
+                return response.Fail(TusError.ModifyFinal);
+            }
+
+            if (offset != upload.Offset)
+            {
+                return response.Fail(TusError.MismatchedOffset);
+            }
+
+            if (declaredLength is { } length && upload.Length != length)
+            {
+                if (!upload.IsLengthDeferred || context.Capabilities.DeferredLength is not { } deferred)
+                {
+                    return response.Fail(TusError.UploadLengthAlreadySet);
+                }
+
+                if (length < upload.Offset)
+                {
+                    return response.Fail(TusError.InvalidUploadLength);
+                }
+
+                if (length > context.Options.MaxSize)
+                {
+                    return response.Fail(TusError.MaxSizeExceeded);
+                }
+
+                upload = await deferred.SetLengthAsync(upload, length, request.Aborted).ConfigureAwait(false);
+            }
+
+            var wasComplete = upload.IsComplete;
+            var outcome = await UploadWriter.WriteAsync(context, request, upload, held, checksum).ConfigureAwait(false);
+            upload = outcome.Upload;
+
+            if (outcome.Written > 0 && !upload.IsComplete && context.Options.SlidingExpiration && context.ExpiryFrom(context.Now) is { } expiry)
+            {
+                upload = await context.Capabilities.Expiration!.SetExpiryAsync(upload, expiry, CancellationToken.None).ConfigureAwait(false);
+            }
+
+            if (upload.IsComplete && !wasComplete)
+            {
+                await Notifications.CompletedAsync(context, request, upload).ConfigureAwait(false);
+            }
+
+            response.SetOffset(upload.Offset);
+            response.SetExpires(upload);
+            return outcome.Error is { } writeError ? response.Fail(writeError) : response.Succeed(204);
+        }
+    }
+}

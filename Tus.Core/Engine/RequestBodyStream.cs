@@ -1,0 +1,305 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Runtime.CompilerServices;
+using System.Security.Cryptography;
+
+namespace Tus.Engine;
+
+/// <summary>Why a request body stopped flowing to the store.</summary>
+internal enum BodyEnd
+{
+    /// <summary>Still flowing, or the store stopped reading before the end.</summary>
+    None,
+
+    /// <summary>The client sent its whole body.</summary>
+    Completed,
+
+    /// <summary>The bytes the upload may take were all passed on; whether more follow is not known yet.</summary>
+    LimitReached,
+
+    /// <summary>More bytes followed the allowed ones; they were not stored.</summary>
+    Overflow,
+
+    /// <summary>The client went silent for longer than the read timeout.</summary>
+    TimedOut,
+
+    /// <summary>The connection broke off.</summary>
+    Disconnected,
+
+    /// <summary>Another request asked for the upload.</summary>
+    Interrupted,
+
+    /// <summary>The lock's lease was lost.</summary>
+    LeaseLost,
+
+    /// <summary>The server is shutting down.</summary>
+    ServerStopping,
+}
+
+/// <summary>
+/// The request body as the store sees it: capped at the bytes the upload may take, hashed on the way when a checksum is
+/// expected, and ending cleanly (a read returns 0) whatever stops it: the end of the body, a silent client, a broken
+/// connection, a release request, a lost lease or shutdown. <see cref="End"/> tells which, afterwards.
+/// </summary>
+internal sealed class RequestBodyStream : Stream
+{
+    private readonly PipeReader _reader;
+    private readonly IncrementalHash? _hash;
+    private readonly TimeSpan _readTimeout;
+    private readonly CancellationTokenSource _deadline;
+    private readonly CancellationTokenSource _stop;
+    private readonly CancellationToken _aborted;
+    private readonly CancellationToken _releaseRequested;
+    private readonly CancellationToken _leaseLost;
+    private readonly CancellationToken _serverStopping;
+    private long _remaining;
+
+    public RequestBodyStream(
+        PipeReader reader,
+        long limit,
+        IncrementalHash? hash,
+        TimeSpan readTimeout,
+        TimeProvider time,
+        CancellationToken aborted,
+        CancellationToken releaseRequested,
+        CancellationToken leaseLost,
+        CancellationToken serverStopping)
+    {
+        _reader = reader;
+        _remaining = limit;
+        _hash = hash;
+        _readTimeout = readTimeout;
+        _aborted = aborted;
+        _releaseRequested = releaseRequested;
+        _leaseLost = leaseLost;
+        _serverStopping = serverStopping;
+        _deadline = new CancellationTokenSource(Timeout.InfiniteTimeSpan, time);
+        _stop = CancellationTokenSource.CreateLinkedTokenSource([_deadline.Token, aborted, releaseRequested, leaseLost, serverStopping]);
+    }
+
+    /// <summary>How many bytes were passed on.</summary>
+    public long BytesRead { get; private set; }
+
+    /// <summary>Why the body stopped.</summary>
+    public BodyEnd End { get; private set; }
+
+    public override bool CanRead => true;
+
+    public override bool CanSeek => false;
+
+    public override bool CanWrite => false;
+
+    public override long Length => throw new NotSupportedException();
+
+    public override long Position
+    {
+        get => BytesRead;
+        set => throw new NotSupportedException();
+    }
+
+    public override int Read(byte[] buffer, int offset, int count) =>
+        ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        if (buffer.IsEmpty)
+        {
+            return 0;
+        }
+
+        var segment = await NextAsync(cancellationToken).ConfigureAwait(false);
+        if (segment.IsEmpty)
+        {
+            return 0;
+        }
+
+        var count = (int)Math.Min(segment.Length, buffer.Length);
+        var slice = segment.Slice(0, count);
+        slice.CopyTo(buffer.Span);
+        Consume(slice);
+        return count;
+    }
+
+    /// <summary>Writes the body's network buffers straight into <paramref name="destination"/>, with no copy in between.</summary>
+    public override async Task CopyToAsync(Stream destination, int bufferSize, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        while (true)
+        {
+            var segment = await NextAsync(cancellationToken).ConfigureAwait(false);
+            if (segment.IsEmpty)
+            {
+                return;
+            }
+
+            try
+            {
+                foreach (var memory in segment)
+                {
+                    await destination.WriteAsync(memory, cancellationToken).ConfigureAwait(false);
+                }
+            }
+            catch
+            {
+                // Leave the pipe readable; what the destination did take is the store's to account for.
+                _reader.AdvanceTo(segment.Start);
+                End = End == BodyEnd.None ? BodyEnd.Interrupted : End;
+                throw;
+            }
+
+            Consume(segment);
+        }
+    }
+
+    /// <summary>
+    /// After the store stopped reading at the limit, finds out whether the body really ended there
+    /// (<see cref="BodyEnd.Completed"/>) or went on (<see cref="BodyEnd.Overflow"/>).
+    /// </summary>
+    public async ValueTask ProbeEndAsync()
+    {
+        if (End is not (BodyEnd.LimitReached or BodyEnd.None))
+        {
+            return;
+        }
+
+        var wasLimit = End == BodyEnd.LimitReached;
+        var result = await ReadPipeAsync(CancellationToken.None).ConfigureAwait(false);
+        if (result is not { } read)
+        {
+            return;
+        }
+
+        if (read.Buffer.IsEmpty && read.IsCompleted)
+        {
+            End = BodyEnd.Completed;
+        }
+        else
+        {
+            _reader.AdvanceTo(read.Buffer.Start);
+            End = wasLimit ? BodyEnd.Overflow : BodyEnd.None;
+        }
+    }
+
+    /// <summary>Hands out the buffered bytes the caller may take next, or an empty sequence when the body stops.</summary>
+    private async ValueTask<ReadOnlySequence<byte>> NextAsync(CancellationToken cancellationToken)
+    {
+        if (End != BodyEnd.None)
+        {
+            return default;
+        }
+
+        if (_remaining == 0)
+        {
+            End = BodyEnd.LimitReached;
+            return default;
+        }
+
+        var result = await ReadPipeAsync(cancellationToken).ConfigureAwait(false);
+        if (result is not { } read)
+        {
+            return default;
+        }
+
+        if (read.Buffer.IsEmpty)
+        {
+            _reader.AdvanceTo(read.Buffer.End);
+            End = read.IsCompleted ? BodyEnd.Completed : BodyEnd.Interrupted;
+            return default;
+        }
+
+        return read.Buffer.Length > _remaining ? read.Buffer.Slice(0, _remaining) : read.Buffer;
+    }
+
+    private void Consume(in ReadOnlySequence<byte> consumed)
+    {
+        if (_hash is not null)
+        {
+            foreach (var memory in consumed)
+            {
+                _hash.AppendData(memory.Span);
+            }
+        }
+
+        var length = consumed.Length;
+        BytesRead += length;
+        _remaining -= length;
+        // Only what was consumed counts as examined: bytes left in the pipe must be handed out by the next read at once.
+        _reader.AdvanceTo(consumed.End);
+    }
+
+    /// <summary>Reads from the pipe under the sliding deadline; <see langword="null"/> when the body stopped, with <see cref="End"/> set.</summary>
+    private async ValueTask<ReadResult?> ReadPipeAsync(CancellationToken cancellationToken)
+    {
+        _deadline.CancelAfter(_readTimeout);
+        try
+        {
+            using var registration = cancellationToken.CanBeCanceled
+                ? cancellationToken.UnsafeRegister(static state => ((CancellationTokenSource)state!).Cancel(), _stop)
+                : default;
+            var result = await _reader.ReadAsync(_stop.Token).ConfigureAwait(false);
+            if (result.IsCanceled)
+            {
+                _reader.AdvanceTo(result.Buffer.Start);
+                End = BodyEnd.Interrupted;
+                return null;
+            }
+
+            return result;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch (OperationCanceledException)
+        {
+            End = StopReason();
+            return null;
+        }
+        catch (IOException)
+        {
+            // Kestrel reports a reset, a truncated body or a malformed chunk as an IOException: for the store it is the end.
+            End = BodyEnd.Disconnected;
+            return null;
+        }
+        finally
+        {
+            if (!_deadline.IsCancellationRequested)
+            {
+                _deadline.CancelAfter(Timeout.InfiniteTimeSpan);
+            }
+        }
+    }
+
+    private BodyEnd StopReason() =>
+        _aborted.IsCancellationRequested ? BodyEnd.Disconnected
+        : _serverStopping.IsCancellationRequested ? BodyEnd.ServerStopping
+        : _leaseLost.IsCancellationRequested ? BodyEnd.LeaseLost
+        : _releaseRequested.IsCancellationRequested ? BodyEnd.Interrupted
+        : _deadline.IsCancellationRequested ? BodyEnd.TimedOut
+        : BodyEnd.Interrupted;
+
+    public override void Flush()
+    {
+    }
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _stop.Dispose();
+            _deadline.Dispose();
+        }
+
+        base.Dispose(disposing);
+    }
+}

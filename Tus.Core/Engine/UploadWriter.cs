@@ -1,0 +1,158 @@
+using System.Buffers;
+using System.Security.Cryptography;
+using Microsoft.Extensions.Logging;
+using Tus.Http;
+using Tus.Locking;
+using Tus.Protocol;
+using Tus.Stores;
+
+namespace Tus.Engine;
+
+/// <summary>The outcome of streaming one request body into an upload.</summary>
+internal readonly record struct WriteOutcome(UploadInfo Upload, long Written, TusError? Error);
+
+/// <summary>
+/// Streams a request body into an upload: the one write path shared by PATCH and creation-with-upload. It caps the body
+/// at what the upload may take, verifies checksums (discarding the bytes of a request that fails its checksum), and
+/// turns every way a body can stop into a response while the store keeps what arrived.
+/// </summary>
+internal static class UploadWriter
+{
+    /// <summary>Whether the client will send its checksum as a trailer (the checksum-trailer extension).</summary>
+    public static bool AnnouncesChecksumTrailer(TusRequest request)
+    {
+        var trailer = request.GetHeader("Trailer");
+        if (trailer is null)
+        {
+            return false;
+        }
+
+        foreach (var name in trailer.Split(','))
+        {
+            if (name.Trim().Equals(TusHeaders.UploadChecksum, StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Reads the Upload-Checksum header, when the checksum extension is on.</summary>
+    public static (Checksum? Checksum, TusError? Error) ReadChecksumHeader(EngineContext context, TusRequest request)
+    {
+        if (context.Capabilities.Checksum is null || request.GetHeader(TusHeaders.UploadChecksum) is not { } header)
+        {
+            return (null, null);
+        }
+
+        return Checksum.Parse(header);
+    }
+
+    public static async ValueTask<WriteOutcome> WriteAsync(EngineContext context, TusRequest request, UploadInfo upload, ITusLock held, Checksum? checksum)
+    {
+        var startOffset = upload.Offset;
+        var sizeError = upload.IsLengthDeferred ? TusError.MaxSizeExceeded : TusError.UploadSizeExceeded;
+        var allowed = upload.Remaining ?? (context.Options.MaxSize is { } max ? Math.Max(0, max - upload.Offset) : long.MaxValue);
+        if (request.ContentLength is { } declared && declared > allowed)
+        {
+            return new WriteOutcome(upload, 0, sizeError);
+        }
+
+        var trailerChecksum = checksum is null && context.Capabilities.Checksum is not null && AnnouncesChecksumTrailer(request);
+        using var hash = checksum?.CreateHash();
+        long written;
+        BodyEnd end;
+        context.Writing.TryAdd(upload.Id, 0);
+        try
+        {
+            using var body = new RequestBodyStream(
+                request.Body, allowed, hash, context.Options.ReadTimeout, context.Time,
+                request.Aborted, held.ReleaseRequested, held.Lost, context.ServerStopping);
+            written = await context.Store.AppendAsync(upload, body, CancellationToken.None).ConfigureAwait(false);
+            await body.ProbeEndAsync().ConfigureAwait(false);
+            end = body.End;
+        }
+        finally
+        {
+            context.Writing.TryRemove(upload.Id, out _);
+        }
+
+        var updated = upload with { Offset = startOffset + written };
+        if (end != BodyEnd.Completed)
+        {
+            Log.WriteEndedEarly(context.Logger, upload.Id, end.ToString(), written);
+        }
+
+        var verification = checksum is not null || trailerChecksum
+            ? await VerifyAsync(context, request, updated, startOffset, checksum, hash, end).ConfigureAwait(false)
+            : null;
+        if (verification is { } failed)
+        {
+            var reverted = await context.Capabilities.Checksum!.DiscardFromAsync(updated, startOffset, CancellationToken.None).ConfigureAwait(false);
+            Log.ChecksumMismatch(context.Logger, upload.Id, written);
+            return new WriteOutcome(reverted, 0, end == BodyEnd.Completed ? failed : ErrorFor(end, sizeError));
+        }
+
+        return new WriteOutcome(updated, written, end == BodyEnd.Completed ? null : ErrorFor(end, sizeError));
+    }
+
+    private static TusError ErrorFor(BodyEnd end, TusError sizeError) => end switch
+    {
+        BodyEnd.Overflow => sizeError,
+        BodyEnd.TimedOut => TusError.ReadTimeout,
+        BodyEnd.Disconnected => TusError.ConnectionReset,
+        BodyEnd.ServerStopping => TusError.ServerShutdown,
+        _ => TusError.UploadInterrupted,
+    };
+
+    /// <summary>Returns the error to answer with when the bytes cannot be vouched for, or <see langword="null"/> when they match.</summary>
+    private static async ValueTask<TusError?> VerifyAsync(EngineContext context, TusRequest request, UploadInfo updated, long startOffset, Checksum? checksum, IncrementalHash? hash, BodyEnd end)
+    {
+        if (end != BodyEnd.Completed)
+        {
+            // A body cut short cannot match the checksum of the whole body; its bytes are not kept unverified.
+            return TusError.ChecksumMismatch;
+        }
+
+        if (checksum is not null)
+        {
+            return checksum.Matches(hash!.GetHashAndReset()) ? null : TusError.ChecksumMismatch;
+        }
+
+        var trailer = request.GetTrailer(TusHeaders.UploadChecksum);
+        if (trailer is null)
+        {
+            return TusError.InvalidChecksum;
+        }
+
+        var (parsed, error) = Checksum.Parse(trailer);
+        if (parsed is null)
+        {
+            return error;
+        }
+
+        // The algorithm is known only now, so the bytes just stored are read back and hashed.
+        using var readBack = parsed.CreateHash();
+        var length = updated.Offset - startOffset;
+        var stream = await context.Store.OpenReadAsync(updated, startOffset, length, CancellationToken.None).ConfigureAwait(false);
+        await using (stream.ConfigureAwait(false))
+        {
+            var buffer = ArrayPool<byte>.Shared.Rent(81920);
+            try
+            {
+                int read;
+                while ((read = await stream.ReadAsync(buffer, context.ServerStopping).ConfigureAwait(false)) > 0)
+                {
+                    readBack.AppendData(buffer, 0, read);
+                }
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
+        }
+
+        return parsed.Matches(readBack.GetHashAndReset()) ? null : TusError.ChecksumMismatch;
+    }
+}
