@@ -185,6 +185,7 @@ internal sealed class RequestBodyStream : Stream
     }
 
     /// <summary>Hands out the buffered bytes the caller may take next, or an empty sequence when the body stops.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<ReadOnlySequence<byte>> NextAsync(CancellationToken cancellationToken)
     {
         if (End != BodyEnd.None)
@@ -232,14 +233,13 @@ internal sealed class RequestBodyStream : Stream
     }
 
     /// <summary>Reads from the pipe under the sliding deadline; <see langword="null"/> when the body stopped, with <see cref="End"/> set.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<ReadResult?> ReadPipeAsync(CancellationToken cancellationToken)
     {
         _deadline.CancelAfter(_readTimeout);
         try
         {
-            using var registration = cancellationToken.CanBeCanceled
-                ? cancellationToken.UnsafeRegister(static state => ((CancellationTokenSource)state!).Cancel(), _stop)
-                : default;
+            LinkCallerToken(cancellationToken);
             var result = await _reader.ReadAsync(_stop.Token).ConfigureAwait(false);
             if (result.IsCanceled)
             {
@@ -274,6 +274,22 @@ internal sealed class RequestBodyStream : Stream
         }
     }
 
+    /// <summary>Folds the reader's own token into the stop signal, once per distinct token rather than once per read.</summary>
+    private void LinkCallerToken(CancellationToken cancellationToken)
+    {
+        if (!cancellationToken.CanBeCanceled || cancellationToken == _callerToken)
+        {
+            return;
+        }
+
+        _callerRegistration.Dispose();
+        _callerToken = cancellationToken;
+        _callerRegistration = cancellationToken.UnsafeRegister(static state => ((CancellationTokenSource)state!).Cancel(), _stop);
+    }
+
+    private CancellationToken _callerToken;
+    private CancellationTokenRegistration _callerRegistration;
+
     private BodyEnd StopReason() =>
         _aborted.IsCancellationRequested ? BodyEnd.Disconnected
         : _serverStopping.IsCancellationRequested ? BodyEnd.ServerStopping
@@ -296,6 +312,7 @@ internal sealed class RequestBodyStream : Stream
     {
         if (disposing)
         {
+            _callerRegistration.Dispose();
             _stop.Dispose();
             _deadline.Dispose();
         }
