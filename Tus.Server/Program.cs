@@ -1,0 +1,104 @@
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Tus;
+using Tus.Server;
+
+var (arguments, help, errors) = ServerSettings.NormalizeArguments(args);
+if (help)
+{
+    Console.Out.Write(ServerSettings.HelpText());
+    return 0;
+}
+
+// Arguments are added below with the flag table; the default command-line source would not know the flags.
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+{
+    Args = [],
+    ContentRootPath = AppContext.BaseDirectory,
+});
+((IConfigurationBuilder)builder.Configuration).Add(new TusEnvironmentVariablesConfigurationProvider());
+builder.Configuration.AddCommandLine([.. arguments], ServerSettings.SwitchMappings());
+
+var (settings, settingErrors) = ServerSettings.Read(builder.Configuration);
+errors.AddRange(settingErrors);
+if (errors.Count > 0 || settings is null)
+{
+    foreach (var error in errors)
+    {
+        await Console.Error.WriteLineAsync("tus-server: " + error).ConfigureAwait(false);
+    }
+
+    await Console.Error.WriteLineAsync("Run with --help to see every setting.").ConfigureAwait(false);
+    return 2;
+}
+
+builder.Logging.AddSimpleConsole(o =>
+{
+    o.SingleLine = true;
+    o.TimestampFormat = "HH:mm:ss ";
+});
+builder.WebHost.UseUrls(settings.ListenUrl);
+builder.Services
+    .AddTus(settings.Apply)
+    .AddFileStore(settings.Apply)
+    .AddMemoryLocker();
+
+var app = builder.Build();
+var logger = app.Logger;
+foreach (var setting in ServerSettings.All)
+{
+    var configured = builder.Configuration[setting.ConfigurationKey];
+    var value = string.IsNullOrWhiteSpace(configured) ? setting.Default : configured.Trim();
+    var source = ServerSettings.SourceOf(builder.Configuration, setting);
+    ServerLog.Setting(logger, setting.Key, value, source);
+}
+
+ServerLog.Storage(logger, settings.UploadDirectory);
+var engine = app.Services.GetRequiredService<TusEngine>();
+ServerLog.Extensions(logger, engine.Extensions);
+
+app.MapTus(settings.BasePath);
+app.MapGet("/health", () => Results.Text("ok", "text/plain; charset=utf-8"));
+if (settings.BasePath != "/")
+{
+    app.MapGet("/", (HttpContext context) => Results.Text(LandingPage.Render(context.Request, settings.BasePath, engine.Extensions), "text/html; charset=utf-8"));
+}
+
+app.Lifetime.ApplicationStarted.Register(() =>
+{
+    var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
+    foreach (var address in addresses)
+    {
+        var url = address.TrimEnd('/') + settings.BasePath;
+        ServerLog.Listening(logger, url);
+    }
+});
+
+try
+{
+    await app.RunAsync().ConfigureAwait(false);
+}
+catch (IOException ex)
+{
+    // Most often the port is taken: say so without a stack trace.
+    await Console.Error.WriteLineAsync($"tus-server: cannot listen on {settings.ListenUrl}: {ex.Message}").ConfigureAwait(false);
+    return 1;
+}
+
+return 0;
+
+/// <summary>The server's log messages.</summary>
+internal static partial class ServerLog
+{
+    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Setting {Key} = {Value} ({Source})")]
+    public static partial void Setting(ILogger logger, string key, string value, string source);
+
+    [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "Storing uploads in {Directory}")]
+    public static partial void Storage(ILogger logger, string directory);
+
+    [LoggerMessage(EventId = 3, Level = LogLevel.Information, Message = "tus extensions: {Extensions}")]
+    public static partial void Extensions(ILogger logger, IReadOnlyList<string> extensions);
+
+    [LoggerMessage(EventId = 4, Level = LogLevel.Information, Message = "tus endpoint: {Url}")]
+    public static partial void Listening(ILogger logger, string url);
+}

@@ -1,0 +1,436 @@
+using System.Globalization;
+using System.Net;
+using System.Text;
+using Microsoft.Extensions.Configuration;
+
+namespace Tus.Server;
+
+/// <summary>What a setting's value is.</summary>
+internal enum SettingKind
+{
+    Text,
+    Number,
+    Flag,
+    Duration,
+}
+
+/// <summary>One server setting: its configuration key (under the <c>Tus</c> section), flag, environment variable, default and help.</summary>
+internal sealed record Setting(string Key, string Flag, string EnvironmentVariable, string Default, SettingKind Kind, string Help)
+{
+    public string ConfigurationKey => ServerSettings.Section + ":" + Key;
+}
+
+/// <summary>
+/// The one table of server settings. Sources, later ones winning: appsettings.json (section <c>Tus</c>), environment
+/// variables (<c>TUS_*</c>), command-line flags.
+/// </summary>
+internal static class ServerSettings
+{
+    public const string Section = "Tus";
+
+    public static readonly IReadOnlyList<Setting> All =
+    [
+        new("Host", "--host", "TUS_HOST", "localhost", SettingKind.Text, "Interface to listen on: localhost (loopback only), an IP address, or 0.0.0.0 for every interface."),
+        new("Port", "--port", "TUS_PORT", "8080", SettingKind.Number, "TCP port to listen on; 0 picks a free one (with an IP address as host)."),
+        new("BasePath", "--base-path", "TUS_BASE_PATH", "/files/", SettingKind.Text, "URL path of the tus endpoint."),
+        new("UploadDir", "--upload-dir", "TUS_UPLOAD_DIR", "./data", SettingKind.Text, "Directory uploads are stored in, relative to the working directory."),
+        new("MaxSize", "--max-size", "TUS_MAX_SIZE", "0", SettingKind.Number, "Largest upload accepted, in bytes; 0 means no limit."),
+        new("BehindProxy", "--behind-proxy", "TUS_BEHIND_PROXY", "false", SettingKind.Flag, "Trust X-Forwarded-* and Forwarded headers when building upload URLs."),
+        new("CorsOrigins", "--cors-origins", "TUS_CORS_ORIGINS", "*", SettingKind.Text, "Comma-separated origins browsers may upload from (scheme://host[:port]), or * for any."),
+        new("CorsAllowCredentials", "--cors-allow-credentials", "TUS_CORS_ALLOW_CREDENTIALS", "false", SettingKind.Flag, "Let browsers send cookies and credentials."),
+        new("DisableCors", "--disable-cors", "TUS_DISABLE_CORS", "false", SettingKind.Flag, "Send no CORS headers at all."),
+        new("DisableDownload", "--disable-download", "TUS_DISABLE_DOWNLOAD", "false", SettingKind.Flag, "Do not serve finished uploads with GET."),
+        new("DisableTermination", "--disable-termination", "TUS_DISABLE_TERMINATION", "false", SettingKind.Flag, "Do not let clients delete uploads (termination extension)."),
+        new("DisableConcatenation", "--disable-concatenation", "TUS_DISABLE_CONCATENATION", "false", SettingKind.Flag, "Do not accept partial and final uploads (concatenation extension)."),
+        new("Expiration", "--expiration", "TUS_EXPIRATION", "", SettingKind.Duration, "Remove unfinished uploads this long after their last write; empty or 0 means never."),
+        new("ReadTimeout", "--read-timeout", "TUS_READ_TIMEOUT", "60", SettingKind.Duration, "End a request whose body stays silent this long (what arrived is kept)."),
+        new("LockTimeout", "--lock-timeout", "TUS_LOCK_TIMEOUT", "10", SettingKind.Duration, "How long a request waits for another one holding the same upload."),
+        new("FlushToDisk", "--flush-to-disk", "TUS_FLUSH_TO_DISK", "false", SettingKind.Flag, "Flush every write to disk before answering (slower, survives power loss)."),
+    ];
+
+    /// <summary>Maps each flag to its configuration key, for <c>AddCommandLine</c>.</summary>
+    public static Dictionary<string, string> SwitchMappings() =>
+        All.ToDictionary(s => s.Flag, s => s.ConfigurationKey, StringComparer.OrdinalIgnoreCase);
+
+    public static Setting? FindByFlag(string flag) =>
+        All.FirstOrDefault(s => string.Equals(s.Flag, flag, StringComparison.OrdinalIgnoreCase));
+
+    public static Setting Get(string key) => All.First(s => s.Key == key);
+
+    /// <summary>The text <c>--help</c> prints.</summary>
+    public static string HelpText()
+    {
+        var text = new StringBuilder();
+        text.AppendLine("Tus.Server: a ready-to-run tus (resumable upload protocol 1.0.0) server.");
+        text.AppendLine();
+        text.AppendLine("Usage: dotnet run --project Tus.Server -- [options]");
+        text.AppendLine("       dotnet Tus.Server.dll [options]");
+        text.AppendLine();
+        text.AppendLine("Each setting comes from appsettings.json (section \"Tus\", key as shown), the environment variable, or the");
+        text.AppendLine("option; later sources win. Durations are seconds (60), with a unit (500ms, 90s, 15m, 2h, 7d), or d.hh:mm:ss.");
+        text.AppendLine();
+        text.AppendLine(CultureInfo.InvariantCulture, $"  {"OPTION",-34} {"ENVIRONMENT",-28} {"KEY",-22} DEFAULT");
+        foreach (var setting in All)
+        {
+            var option = setting.Kind == SettingKind.Flag ? setting.Flag : setting.Flag + " <" + setting.Kind.ToString().ToLowerInvariant() + ">";
+            var defaultValue = setting.Default.Length == 0 ? "(none)" : setting.Default;
+            text.AppendLine(CultureInfo.InvariantCulture, $"  {option,-34} {setting.EnvironmentVariable,-28} {setting.Key,-22} {defaultValue}");
+            text.AppendLine(CultureInfo.InvariantCulture, $"      {setting.Help}");
+        }
+
+        text.AppendLine(CultureInfo.InvariantCulture, $"  {"-h, --help",-34} Print this help and exit.");
+        text.AppendLine();
+        text.AppendLine("GET / shows a landing page, GET /health answers \"ok\". Stop with Ctrl+C or SIGTERM.");
+        return text.ToString();
+    }
+
+    /// <summary>
+    /// Checks the command line and rewrites it for <c>AddCommandLine</c>: every option as <c>--flag=value</c>, a bare
+    /// switch as <c>--flag=true</c>.
+    /// </summary>
+    /// <returns>The rewritten arguments, whether help was asked for, and every problem found.</returns>
+    public static (List<string> Arguments, bool Help, List<string> Errors) NormalizeArguments(IReadOnlyList<string> args)
+    {
+        var normalized = new List<string>();
+        var errors = new List<string>();
+        var help = false;
+        for (var i = 0; i < args.Count; i++)
+        {
+            var arg = args[i];
+            if (arg is "-h" or "--help" or "-?" or "/?")
+            {
+                help = true;
+                continue;
+            }
+
+            if (!arg.StartsWith("--", StringComparison.Ordinal))
+            {
+                errors.Add($"unexpected argument '{arg}'.");
+                continue;
+            }
+
+            var equals = arg.IndexOf('=', StringComparison.Ordinal);
+            var flag = equals < 0 ? arg : arg[..equals];
+            string? value = equals < 0 ? null : arg[(equals + 1)..];
+            if (FindByFlag(flag) is not { } setting)
+            {
+                errors.Add($"unknown option '{flag}'.");
+                continue;
+            }
+
+            if (value is null)
+            {
+                if (setting.Kind == SettingKind.Flag)
+                {
+                    // A switch takes an explicit true/false only when one follows.
+                    if (i + 1 < args.Count && TryParseBool(args[i + 1], out _))
+                    {
+                        value = args[++i];
+                    }
+                    else
+                    {
+                        value = "true";
+                    }
+                }
+                else if (i + 1 < args.Count && !args[i + 1].StartsWith("--", StringComparison.Ordinal))
+                {
+                    value = args[++i];
+                }
+                else
+                {
+                    errors.Add($"option '{setting.Flag}' needs a value.");
+                    continue;
+                }
+            }
+
+            normalized.Add(setting.Flag + "=" + value);
+        }
+
+        return (normalized, help, errors);
+    }
+
+    /// <summary>Reads and checks every setting, reporting all problems at once.</summary>
+    public static (ServerConfiguration? Configuration, List<string> Errors) Read(IConfiguration configuration)
+    {
+        var errors = new List<string>();
+        string Value(string key)
+        {
+            var setting = Get(key);
+            var value = configuration[setting.ConfigurationKey];
+            return string.IsNullOrWhiteSpace(value) ? setting.Default : value.Trim();
+        }
+
+        bool Flag(string key)
+        {
+            var value = Value(key);
+            if (TryParseBool(value, out var result))
+            {
+                return result;
+            }
+
+            errors.Add(Describe(Get(key), value, "expected true or false"));
+            return false;
+        }
+
+        long Number(string key, long min, long max)
+        {
+            var value = Value(key);
+            if (long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var result) && result >= min && result <= max)
+            {
+                return result;
+            }
+
+            errors.Add(Describe(Get(key), value, $"expected a whole number from {min} to {max}"));
+            return 0;
+        }
+
+        TimeSpan? Duration(string key, bool zeroMeansNone)
+        {
+            var value = Value(key);
+            if (value.Length == 0)
+            {
+                return null;
+            }
+
+            if (TryParseDuration(value, out var result) && (result > TimeSpan.Zero || (zeroMeansNone && result == TimeSpan.Zero)))
+            {
+                return result == TimeSpan.Zero ? null : result;
+            }
+
+            errors.Add(Describe(Get(key), value, "expected a positive duration: seconds (60), with a unit (500ms, 90s, 15m, 2h, 7d), or d.hh:mm:ss"));
+            return null;
+        }
+
+        var host = Value("Host");
+        if (host.Length == 0 || host.Any(c => char.IsWhiteSpace(c) || c is '/' or '?' or '#' or '@'))
+        {
+            errors.Add(Describe(Get("Host"), host, "expected a host name or an IP address"));
+        }
+
+        var port = (int)Number("Port", 0, 65535);
+        var basePath = Value("BasePath");
+        if (!basePath.StartsWith('/') || basePath.Contains('?', StringComparison.Ordinal) || basePath.Contains('#', StringComparison.Ordinal) ||
+            basePath.Contains('{', StringComparison.Ordinal) || basePath.Contains('}', StringComparison.Ordinal) || basePath.Any(char.IsWhiteSpace))
+        {
+            errors.Add(Describe(Get("BasePath"), basePath, "expected a URL path starting with '/', e.g. /files/"));
+        }
+
+        basePath = "/" + basePath.Trim('/');
+        basePath = basePath.EndsWith('/') ? basePath : basePath + "/";
+
+        var uploadDir = Value("UploadDir");
+        string fullUploadDir;
+        try
+        {
+            fullUploadDir = Path.GetFullPath(uploadDir);
+        }
+        catch (Exception ex) when (ex is ArgumentException or NotSupportedException or PathTooLongException)
+        {
+            errors.Add(Describe(Get("UploadDir"), uploadDir, "expected a directory path"));
+            fullUploadDir = uploadDir;
+        }
+
+        var maxSize = Number("MaxSize", 0, long.MaxValue);
+        var corsOrigins = Value("CorsOrigins").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (corsOrigins.Length == 0)
+        {
+            errors.Add(Describe(Get("CorsOrigins"), Value("CorsOrigins"), "expected * or at least one origin"));
+        }
+
+        var configurationValues = new ServerConfiguration
+        {
+            Host = host,
+            Port = port,
+            BasePath = basePath,
+            UploadDirectory = fullUploadDir,
+            MaxSize = maxSize == 0 ? null : maxSize,
+            BehindProxy = Flag("BehindProxy"),
+            CorsOrigins = corsOrigins,
+            CorsAllowCredentials = Flag("CorsAllowCredentials"),
+            DisableCors = Flag("DisableCors"),
+            DisableDownload = Flag("DisableDownload"),
+            DisableTermination = Flag("DisableTermination"),
+            DisableConcatenation = Flag("DisableConcatenation"),
+            Expiration = Duration("Expiration", zeroMeansNone: true),
+            ReadTimeout = Duration("ReadTimeout", zeroMeansNone: false) ?? TimeSpan.FromSeconds(60),
+            LockTimeout = Duration("LockTimeout", zeroMeansNone: false) ?? TimeSpan.FromSeconds(10),
+            FlushToDisk = Flag("FlushToDisk"),
+        };
+
+        if (errors.Count > 0)
+        {
+            return (null, errors);
+        }
+
+        // What the engine and the store check themselves, reported with the rest.
+        var options = new TusOptions();
+        configurationValues.Apply(options);
+        errors.AddRange(options.Validate());
+        var storeOptions = new Tus.Stores.File.FileStoreOptions();
+        configurationValues.Apply(storeOptions);
+        errors.AddRange(storeOptions.Validate());
+        return errors.Count > 0 ? (null, errors) : (configurationValues, errors);
+    }
+
+    /// <summary>Where a setting's effective value came from, for the start-up log.</summary>
+    public static string SourceOf(IConfigurationRoot configuration, Setting setting)
+    {
+        foreach (var provider in configuration.Providers.Reverse())
+        {
+            if (provider.TryGet(setting.ConfigurationKey, out var value) && !string.IsNullOrWhiteSpace(value))
+            {
+                return provider switch
+                {
+                    Microsoft.Extensions.Configuration.CommandLine.CommandLineConfigurationProvider => setting.Flag,
+                    TusEnvironmentVariablesConfigurationProvider => setting.EnvironmentVariable,
+                    Microsoft.Extensions.Configuration.Json.JsonConfigurationProvider json => json.Source.Path ?? "appsettings.json",
+                    Microsoft.Extensions.Configuration.EnvironmentVariables.EnvironmentVariablesConfigurationProvider => "environment",
+                    _ => provider.ToString() ?? "configuration",
+                };
+            }
+        }
+
+        return "default";
+    }
+
+    internal static bool TryParseBool(string value, out bool result)
+    {
+        switch (value.Trim().ToLowerInvariant())
+        {
+            case "true" or "1" or "yes" or "on":
+                result = true;
+                return true;
+            case "false" or "0" or "no" or "off":
+                result = false;
+                return true;
+            default:
+                result = false;
+                return false;
+        }
+    }
+
+    internal static bool TryParseDuration(string value, out TimeSpan result)
+    {
+        value = value.Trim();
+        var units = new (string Suffix, double Seconds)[] { ("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600), ("d", 86400) };
+        foreach (var (suffix, seconds) in units)
+        {
+            if (value.EndsWith(suffix, StringComparison.OrdinalIgnoreCase) &&
+                double.TryParse(value[..^suffix.Length], NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var amount))
+            {
+                return TryFromSeconds(amount * seconds, out result);
+            }
+        }
+
+        if (double.TryParse(value, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var plainSeconds))
+        {
+            return TryFromSeconds(plainSeconds, out result);
+        }
+
+        return TimeSpan.TryParseExact(value, "c", CultureInfo.InvariantCulture, out result) && result >= TimeSpan.Zero;
+    }
+
+    private static bool TryFromSeconds(double seconds, out TimeSpan result)
+    {
+        result = default;
+        if (double.IsNaN(seconds) || seconds < 0 || seconds > TimeSpan.MaxValue.TotalSeconds / 2)
+        {
+            return false;
+        }
+
+        result = TimeSpan.FromSeconds(seconds);
+        return true;
+    }
+
+    private static string Describe(Setting setting, string value, string expected) =>
+        $"{setting.Key} ({setting.Flag} / {setting.EnvironmentVariable}): '{value}' is invalid; {expected}.";
+}
+
+/// <summary>Maps the <c>TUS_*</c> environment variables of the settings table to their configuration keys.</summary>
+internal sealed class TusEnvironmentVariablesConfigurationProvider : ConfigurationProvider, IConfigurationSource
+{
+    public IConfigurationProvider Build(IConfigurationBuilder builder) => this;
+
+    public override void Load()
+    {
+        var data = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
+        foreach (var setting in ServerSettings.All)
+        {
+            if (Environment.GetEnvironmentVariable(setting.EnvironmentVariable) is { } value)
+            {
+                data[setting.ConfigurationKey] = value;
+            }
+        }
+
+        Data = data;
+    }
+
+    public override string ToString() => "TUS_* environment variables";
+}
+
+/// <summary>The server's effective, validated settings.</summary>
+internal sealed class ServerConfiguration
+{
+    public required string Host { get; init; }
+
+    public required int Port { get; init; }
+
+    public required string BasePath { get; init; }
+
+    public required string UploadDirectory { get; init; }
+
+    public long? MaxSize { get; init; }
+
+    public bool BehindProxy { get; init; }
+
+    public required IReadOnlyList<string> CorsOrigins { get; init; }
+
+    public bool CorsAllowCredentials { get; init; }
+
+    public bool DisableCors { get; init; }
+
+    public bool DisableDownload { get; init; }
+
+    public bool DisableTermination { get; init; }
+
+    public bool DisableConcatenation { get; init; }
+
+    public TimeSpan? Expiration { get; init; }
+
+    public TimeSpan ReadTimeout { get; init; }
+
+    public TimeSpan LockTimeout { get; init; }
+
+    public bool FlushToDisk { get; init; }
+
+    /// <summary>The URL Kestrel listens on.</summary>
+    public string ListenUrl =>
+        IPAddress.TryParse(Host.Trim('[', ']'), out var address) && address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6
+            ? $"http://[{address}]:{Port.ToString(CultureInfo.InvariantCulture)}"
+            : $"http://{Host}:{Port.ToString(CultureInfo.InvariantCulture)}";
+
+    public void Apply(TusOptions options)
+    {
+        options.MaxSize = MaxSize;
+        options.BehindProxy = BehindProxy;
+        options.Expiration = Expiration;
+        options.ReadTimeout = ReadTimeout;
+        options.LockTimeout = LockTimeout;
+        options.EnableDownload = !DisableDownload;
+        options.EnableTermination = !DisableTermination;
+        options.EnableConcatenation = !DisableConcatenation;
+        options.Cors.Enabled = !DisableCors;
+        options.Cors.AllowCredentials = CorsAllowCredentials;
+        options.Cors.AllowedOrigins.Clear();
+        foreach (var origin in CorsOrigins)
+        {
+            options.Cors.AllowedOrigins.Add(origin);
+        }
+    }
+
+    public void Apply(Tus.Stores.File.FileStoreOptions options)
+    {
+        options.Directory = UploadDirectory;
+        options.FlushToDisk = FlushToDisk;
+    }
+}
