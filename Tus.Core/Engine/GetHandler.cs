@@ -18,27 +18,35 @@ internal static class GetHandler
 
     public static async ValueTask<TusResponse> HandleAsync(EngineContext context, TusRequest request, TusResponse response, string uploadId)
     {
-        UploadInfo upload;
-        var (held, lockError) = await UploadAccess.LockAsync(context, request, uploadId).ConfigureAwait(false);
-        if (held is null)
+        // Finished uploads never change, so a download reads without the lock: taking it would interrupt an upload in
+        // progress. Only a final upload still waiting to be assembled needs it.
+        var (upload, error) = await UploadAccess.LoadAsync(context, uploadId, request.Aborted).ConfigureAwait(false);
+        if (upload is null)
         {
-            return response.Fail(lockError!);
+            return response.Fail(error!);
         }
 
-        // The lock covers reading the state and finishing a pending concatenation; the bytes of a finished upload never
-        // change, so streaming them does not hold up other requests.
-        await using (held.ConfigureAwait(false))
+        if (upload.Concatenation is { IsFinal: true } && !upload.IsComplete)
         {
-            var (loaded, error) = await UploadAccess.LoadAsync(context, uploadId, request.Aborted).ConfigureAwait(false);
-            if (loaded is null)
+            var (held, lockError) = await UploadAccess.LockAsync(context, request, uploadId).ConfigureAwait(false);
+            if (held is null)
             {
-                return response.Fail(error!);
+                return response.Fail(lockError!);
             }
 
-            (upload, error) = await Concatenation.TryCompleteAsync(context, request, loaded).ConfigureAwait(false);
-            if (error is not null)
+            await using (held.ConfigureAwait(false))
             {
-                return response.Fail(error);
+                (upload, error) = await UploadAccess.LoadAsync(context, uploadId, request.Aborted).ConfigureAwait(false);
+                if (upload is null)
+                {
+                    return response.Fail(error!);
+                }
+
+                (upload, error) = await Concatenation.TryCompleteAsync(context, request, upload).ConfigureAwait(false);
+                if (error is not null)
+                {
+                    return response.Fail(error);
+                }
             }
         }
 

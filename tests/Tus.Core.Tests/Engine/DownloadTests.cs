@@ -113,6 +113,38 @@ public sealed class DownloadTests
     }
 
     [Fact]
+    public async Task Get_WhileAnotherRequestWrites_DoesNotInterruptIt()
+    {
+        var harness = EngineHarness.Create(o => o.ReadTimeout = TimeSpan.FromMinutes(5));
+        var id = await harness.CreateAsync(100);
+        var stalled = new StallingStream("abc"u8.ToArray());
+        var request = new TestRequest("PATCH", id, stalled, 100).OffsetStream().Header("Upload-Offset", "0");
+        var writing = harness.SendAsync(request);
+        await stalled.Stalled.Task.WaitAsync(TimeSpan.FromSeconds(10));
+
+        var download = await harness.SendAsync(new TestRequest("GET", id));
+
+        download.StatusCode.Should().Be(400);
+        writing.IsCompleted.Should().BeFalse("a download must not end an upload in progress");
+        await request.AbortSource.CancelAsync();
+        await writing.WaitAsync(TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
+    public async Task Get_PendingFinalUpload_IsAssembledOnDemand()
+    {
+        var harness = EngineHarness.Create();
+        var a = await harness.CreateAsync(2, concat: "partial");
+        var final = await harness.CreateAsync(null, concat: $"final;/files/{a}");
+        await harness.PatchAsync(a, 0, "ok"u8.ToArray());
+
+        var response = await harness.SendAsync(new TestRequest("GET", final));
+
+        response.StatusCode.Should().Be(200);
+        (await EngineHarness.ReadBodyAsync(response)).Should().Equal("ok"u8.ToArray());
+    }
+
+    [Fact]
     public async Task Get_DownloadDisabled_Answers405()
     {
         var harness = EngineHarness.Create(o => o.EnableDownload = false);
