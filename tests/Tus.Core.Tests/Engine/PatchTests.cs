@@ -22,6 +22,24 @@ public sealed class PatchTests
         harness.Store.DataOf(id).Should().Equal("hello world"u8.ToArray());
     }
 
+    [Theory]
+    [InlineData(1024)]
+    [InlineData(16 * 1024)]
+    [InlineData(1024 * 1024)]
+    public async Task Patch_AnySegmentSize_StoresTheExactBytes(int segmentSize)
+    {
+        var harness = EngineHarness.Create();
+        var data = Enumerable.Range(0, 3_000_001).Select(i => (byte)(i * 31 + (i >> 11))).ToArray();
+        var id = await harness.CreateAsync(data.Length);
+        var request = new TestRequest("PATCH", id, new MemoryStream(data), data.Length, pipeBufferSize: segmentSize)
+            .OffsetStream().Header("Upload-Offset", "0");
+
+        var response = await harness.SendAsync(request);
+
+        response.StatusCode.Should().Be(204);
+        harness.Store.DataOf(id).Should().Equal(data);
+    }
+
     [Fact]
     public async Task Patch_ChunkedBodyOfUnknownLength_IsStreamed()
     {

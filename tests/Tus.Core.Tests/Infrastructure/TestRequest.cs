@@ -13,11 +13,11 @@ internal sealed class TestRequest : TusRequest
     private readonly PipeReader _body;
     private readonly long? _contentLength;
 
-    public TestRequest(string method, string path = "", Stream? body = null, long? contentLength = null, bool tus = true)
+    public TestRequest(string method, string path = "", Stream? body = null, long? contentLength = null, bool tus = true, int pipeBufferSize = 16 * 1024)
     {
         _method = method;
         _path = path;
-        _body = PipeReader.Create(body ?? Stream.Null, new StreamPipeReaderOptions(bufferSize: 16 * 1024));
+        _body = PipeReader.Create(body ?? Stream.Null, new StreamPipeReaderOptions(bufferSize: pipeBufferSize, minimumReadSize: Math.Min(1024, pipeBufferSize)));
         _contentLength = contentLength;
         if (tus)
         {
