@@ -5,7 +5,6 @@ using Tus.AspNetCore.Hosting;
 using Tus.Locking;
 using Tus.Lockers.Memory;
 using Tus.Stores;
-using Tus.Stores.File;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -71,7 +70,8 @@ public static class TusBuilderExtensions
                 errors = [.. ex.Failures];
             }
 
-            return errors.Select(e => "FileStoreOptions: " + e);
+            // The store's messages name the option already ("FileStoreOptions.Directory ...").
+            return errors;
         }
     }
 }

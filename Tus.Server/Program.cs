@@ -49,13 +49,15 @@ foreach (var setting in ServerSettings.All)
 {
     var configured = builder.Configuration[setting.ConfigurationKey];
     var value = string.IsNullOrWhiteSpace(configured) ? setting.Default : configured.Trim();
+    value = value.Length == 0 ? "(none)" : value;
     var source = ServerSettings.SourceOf(builder.Configuration, setting);
     ServerLog.Setting(logger, setting.Key, value, source);
 }
 
 ServerLog.Storage(logger, settings.UploadDirectory);
+
+// Built now so the landing page can list the extensions; Tus.AspNetCore logs them when the host starts.
 var engine = app.Services.GetRequiredService<TusEngine>();
-ServerLog.Extensions(logger, engine.Extensions);
 
 app.MapTus(settings.BasePath);
 app.MapGet("/health", () => Results.Text("ok", "text/plain; charset=utf-8"));
@@ -95,9 +97,6 @@ internal static partial class ServerLog
 
     [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "Storing uploads in {Directory}")]
     public static partial void Storage(ILogger logger, string directory);
-
-    [LoggerMessage(EventId = 3, Level = LogLevel.Information, Message = "tus extensions: {Extensions}")]
-    public static partial void Extensions(ILogger logger, IReadOnlyList<string> extensions);
 
     [LoggerMessage(EventId = 4, Level = LogLevel.Information, Message = "tus endpoint: {Url}")]
     public static partial void Listening(ILogger logger, string url);

@@ -266,7 +266,7 @@ internal static class ServerSettings
         var options = new TusOptions();
         configurationValues.Apply(options);
         errors.AddRange(options.Validate());
-        var storeOptions = new Tus.Stores.File.FileStoreOptions();
+        var storeOptions = new Tus.Stores.FileStoreOptions();
         configurationValues.Apply(storeOptions);
         errors.AddRange(storeOptions.Validate());
         return errors.Count > 0 ? (null, errors) : (configurationValues, errors);
@@ -428,7 +428,7 @@ internal sealed class ServerConfiguration
         }
     }
 
-    public void Apply(Tus.Stores.File.FileStoreOptions options)
+    public void Apply(Tus.Stores.FileStoreOptions options)
     {
         options.Directory = UploadDirectory;
         options.FlushToDisk = FlushToDisk;
