@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# The one command that builds the solution and runs every test: the .NET test projects (xunit, through
+# `dotnet test`), then the end-to-end tests that drive the real Tus.Server with tus-js-client (node --test).
+# Needs the .NET 10 SDK and Node 20 with npm. Idempotent; needs no terminal (CI=true, no stdin).
+# Ends with one line "N passed, N failed, N skipped" and exits non-zero when anything failed.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+configuration="${CONFIGURATION:-Release}"
+results="$root/artifacts/test-results"
+e2e="$root/tests/e2e"
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+export DOTNET_GENERATE_ASPNET_CERTIFICATE=false
+exec </dev/null
+
+step() { printf '\n==> %s\n' "$*"; }
+
+rm -rf "$results"
+mkdir -p "$results"
+
+# 1. The e2e tests' packages: npm ci only when node_modules is missing or was installed from another lock file.
+lock_hash="$(sha256sum "$e2e/package-lock.json" | cut -d' ' -f1)"
+stamp="$e2e/node_modules/.installed-from-lock"
+if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$lock_hash" ]]; then
+  step "npm ci (tests/e2e)"
+  (cd "$e2e" && npm ci --no-audit --no-fund)
+  echo "$lock_hash" >"$stamp"
+fi
+
+# 2. Build everything once.
+step "dotnet build Tus.slnx -c $configuration"
+dotnet build Tus.slnx -c "$configuration"
+
+# 3. .NET tests, one project at a time, each into its own results folder: the trx logger names files by the second,
+#    so projects finishing together in one `dotnet test Tus.slnx` run could overwrite each other's results.
+dotnet_rc=0
+mapfile -t test_projects < <(dotnet sln Tus.slnx list | tr -d '\r' | grep -E '^tests/.+\.csproj$' | sort)
+for project in "${test_projects[@]}"; do
+  name="$(basename "$project" .csproj)"
+  step "dotnet test $project"
+  dotnet test "$project" -c "$configuration" --no-build \
+    --results-directory "$results/$name" \
+    --logger "trx;LogFileName=$name.trx" \
+    --logger "console;verbosity=normal" || dotnet_rc=$?
+done
+
+# 4. End to end: tus-js-client against the Tus.Server just built (the tests start and stop it themselves).
+step "node --test (tests/e2e)"
+node_rc=0
+(cd "$e2e" && TUS_CONFIGURATION="$configuration" node --test \
+  --test-reporter=spec --test-reporter-destination=stdout \
+  --test-reporter=tap --test-reporter-destination="$results/e2e.tap" \
+  e2e.test.mjs) || node_rc=$?
+
+# 5. One summary over every trx file and the node runner's counts.
+passed=0 failed=0 skipped=0
+counter() { # counter NAME TEXT -> the number in NAME="..." within TEXT, or 0
+  local value
+  value="$(printf '%s' "$2" | sed -n "s/.* $1=\"\([0-9]*\)\".*/\1/p")"
+  echo "${value:-0}"
+}
+trx_files=0
+while IFS= read -r -d '' trx; do
+  trx_files=$((trx_files + 1))
+  counters="$(grep -o '<Counters [^>]*>' "$trx" | head -n 1 || true)"
+  passed=$((passed + $(counter passed "$counters")))
+  failed=$((failed + $(counter failed "$counters") + $(counter error "$counters") + $(counter timeout "$counters") + $(counter aborted "$counters")))
+  # A skipped test counts in "total" but not in "executed" (and is not reported as notExecuted).
+  skipped=$((skipped + $(counter total "$counters") - $(counter executed "$counters")))
+done < <(find "$results" -name '*.trx' -print0)
+
+tap_count() { # tap_count NAME -> N from the "# NAME N" line of the node runner's TAP summary
+  local value
+  value="$(sed -n "s/^# $1 \([0-9]*\)$/\1/p" "$results/e2e.tap" 2>/dev/null | tail -n 1)"
+  echo "${value:-0}"
+}
+passed=$((passed + $(tap_count pass)))
+failed=$((failed + $(tap_count fail) + $(tap_count cancelled)))
+skipped=$((skipped + $(tap_count skipped) + $(tap_count todo)))
+
+status=0
+if ((dotnet_rc != 0)); then
+  echo "dotnet test exited with $dotnet_rc" >&2
+  status=1
+fi
+if ((node_rc != 0)); then
+  echo "node --test exited with $node_rc" >&2
+  status=1
+fi
+if ((trx_files == 0)); then
+  echo "no .trx result was written: no .NET test ran" >&2
+  status=1
+fi
+if ((failed > 0)); then
+  status=1
+fi
+
+echo
+echo "$passed passed, $failed failed, $skipped skipped"
+exit "$status"
