@@ -22,12 +22,18 @@ internal static class TusResponseWriter
                 }
             }
 
+            if (tusResponse.StatusCode is StatusCodes.Status204NoContent or StatusCodes.Status304NotModified || tusResponse.StatusCode < 200)
+            {
+                return;
+            }
+
             if (tusResponse.ContentLength is long length)
             {
                 response.ContentLength = length;
             }
 
-            if (!CanHaveBody(context.Request.Method, tusResponse.StatusCode))
+            // A HEAD response announces the length of the body a GET would return, and sends none.
+            if (HttpMethods.IsHead(context.Request.Method))
             {
                 return;
             }
@@ -53,7 +59,4 @@ internal static class TusResponseWriter
             }
         }
     }
-
-    private static bool CanHaveBody(string method, int statusCode) =>
-        !HttpMethods.IsHead(method) && statusCode is not (StatusCodes.Status204NoContent or StatusCodes.Status304NotModified) && statusCode >= 200;
 }
