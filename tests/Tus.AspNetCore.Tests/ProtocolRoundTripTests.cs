@@ -110,6 +110,31 @@ public sealed class ProtocolRoundTripTests
     }
 
     [Fact]
+    public async Task Patch_ClientBreaksOffMidBody_KeepsWhatArrivedAndResumes()
+    {
+        await using var server = await TestServer.StartAsync();
+        var data = RandomNumberGenerator.GetBytes(2 * 1024 * 1024);
+        const int sent = 1024 * 1024;
+        var upload = await server.CreateUploadAsync(data.Length);
+
+        var broken = () => server.PatchAsync(upload, 0, new BreakingContent(data, sent));
+        await broken.Should().ThrowAsync<HttpRequestException>();
+
+        // The server notices the truncated body on its own; poll until it has stored what arrived.
+        var offset = 0L;
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        while ((offset = await server.GetOffsetAsync(upload)) < sent && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50, Ct);
+        }
+
+        offset.Should().Be(sent, "every byte that arrived before the connection broke is kept");
+        using var rest = await server.PatchAsync(upload, offset, TestServer.Bytes(data, sent, data.Length - sent));
+        rest.StatusCode.Should().Be(HttpStatusCode.NoContent);
+        (await File.ReadAllBytesAsync(Path.Combine(server.Directory, TestServer.IdOf(upload)), Ct)).Should().Equal(data);
+    }
+
+    [Fact]
     public async Task Post_UnderPathBase_LocationIncludesPathBase()
     {
         await using var server = await TestServer.StartAsync(map: app =>
@@ -149,6 +174,34 @@ public sealed class ProtocolRoundTripTests
         using var response = await server.Client.SendAsync(request, Ct);
 
         response.StatusCode.Should().Be(HttpStatusCode.PreconditionFailed);
+    }
+
+    /// <summary>Declares the whole length, sends the first bytes, then fails: the client aborts the request mid-body.</summary>
+    private sealed class BreakingContent : HttpContent
+    {
+        private readonly byte[] _data;
+        private readonly int _breakAfter;
+
+        public BreakingContent(byte[] data, int breakAfter)
+        {
+            _data = data;
+            _breakAfter = breakAfter;
+            Headers.ContentType = new MediaTypeHeaderValue("application/offset+octet-stream");
+        }
+
+        protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context)
+        {
+            await stream.WriteAsync(_data.AsMemory(0, _breakAfter));
+            await stream.FlushAsync();
+            await Task.Delay(200);
+            throw new IOException("the client's source broke off");
+        }
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = _data.Length;
+            return true;
+        }
     }
 
     /// <summary>A body whose length is not known in advance, so HttpClient sends it chunked.</summary>
