@@ -151,10 +151,12 @@ internal sealed class RequestBodyStream : Stream
                     continue;
                 }
 
+                // Everything about a sequence is read before Consume: advancing the pipe recycles its segments.
                 var taken = segment.Slice(0, Math.Min(segment.Length, block.Length - filled));
+                var takenLength = (int)taken.Length;
                 taken.CopyTo(block.AsSpan(filled));
                 Consume(taken);
-                filled += (int)taken.Length;
+                filled += takenLength;
                 if (filled == block.Length)
                 {
                     await destination.WriteAsync(block.AsMemory(0, filled), cancellationToken).ConfigureAwait(false);
@@ -211,6 +213,7 @@ internal sealed class RequestBodyStream : Stream
 
         if (read.Buffer.IsEmpty && read.IsCompleted)
         {
+            _reader.AdvanceTo(read.Buffer.End);
             End = BodyEnd.Completed;
         }
         else

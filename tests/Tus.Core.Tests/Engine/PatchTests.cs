@@ -40,6 +40,24 @@ public sealed class PatchTests
         harness.Store.DataOf(id).Should().Equal(data);
     }
 
+    [Theory]
+    [InlineData(100)]
+    [InlineData(4096)]
+    [InlineData(10_000)]
+    [InlineData(200_000)]
+    public async Task Patch_BodyInManySmallPipeSegments_StoresTheExactBytes(int writeSize)
+    {
+        var harness = EngineHarness.Create();
+        var data = Enumerable.Range(0, 1_048_576 + 3).Select(i => (byte)(i * 13 + (i >> 9))).ToArray();
+        var id = await harness.CreateAsync(data.Length);
+        var request = TestRequest.WithPipe("PATCH", id, data, writeSize).OffsetStream().Header("Upload-Offset", "0");
+
+        var response = await harness.SendAsync(request);
+
+        response.StatusCode.Should().Be(204, string.Join(Environment.NewLine, harness.Logger.Entries));
+        harness.Store.DataOf(id).Should().Equal(data);
+    }
+
     [Fact]
     public async Task Patch_ChunkedBodyOfUnknownLength_IsStreamed()
     {

@@ -11,10 +11,12 @@ internal sealed class EngineHarness
         Store = store;
         Options = options;
         Clock = clock;
-        Engine = new TusEngine(store, Locker, options, clock, logger: null, stopping);
+        Engine = new TusEngine(store, Locker, options, clock, Logger, stopping);
     }
 
     public InMemoryStore Store { get; }
+
+    public CapturingLogger Logger { get; } = new();
 
     public MemoryLocker Locker { get; } = new();
 

@@ -10,7 +10,7 @@ internal sealed class TestRequest : TusRequest
     private readonly Dictionary<string, string> _trailers = new(StringComparer.OrdinalIgnoreCase);
     private readonly string _method;
     private readonly string _path;
-    private readonly PipeReader _body;
+    private PipeReader _body;
     private readonly long? _contentLength;
 
     public TestRequest(string method, string path = "", Stream? body = null, long? contentLength = null, bool tus = true, int pipeBufferSize = 16 * 1024)
@@ -23,6 +23,28 @@ internal sealed class TestRequest : TusRequest
         {
             _headers["Tus-Resumable"] = "1.0.0";
         }
+    }
+
+    /// <summary>A request whose body arrives through a <see cref="Pipe"/> of 4 KiB segments, the way Kestrel hands bodies over.</summary>
+    public static TestRequest WithPipe(string method, string path, byte[] body, int writeSize)
+    {
+        var pipe = new Pipe(new PipeOptions(minimumSegmentSize: 4096, pauseWriterThreshold: 0));
+        _ = Task.Run(async () =>
+        {
+            for (var offset = 0; offset < body.Length; offset += writeSize)
+            {
+                await pipe.Writer.WriteAsync(body.AsMemory(offset, Math.Min(writeSize, body.Length - offset)));
+            }
+
+            await pipe.Writer.CompleteAsync();
+        });
+        return new TestRequest(method, path, pipe.Reader, body.Length);
+    }
+
+    private TestRequest(string method, string path, PipeReader body, long? contentLength)
+        : this(method, path, Stream.Null, contentLength)
+    {
+        _body = body;
     }
 
     public static TestRequest WithBytes(string method, string path, byte[] body, bool declareLength = true) =>
