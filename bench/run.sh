@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# The benchmarks in one command: Tus.Server (file store) vs @tus/server + @tus/file-store vs the floor (Kestrel
+# discarding bodies), interleaved, each server fresh per scenario run on 127.0.0.1. Prints the Markdown table and
+# writes bench/results/latest.{md,svg,csv} (--quick: bench/results/quick.*, one round at smaller sizes).
+#   bash bench/run.sh [--quick] [--rounds N] [--only single,chunked,small,small-cwu,many] [--servers tus,node,floor]
+#                     [--tus-env KEY=VALUE]...
+# Needs the .NET 10 SDK, Node >= 20.19 with npm. Loopback only; takes about 10-15 minutes (--quick: about 1 minute).
+set -euo pipefail
+bench="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$bench/.." && pwd)"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+exec </dev/null
+
+args=()
+for arg in "$@"; do
+  case "$arg" in
+    --tus) args+=(--servers Tus.Server) ;;
+    *) args+=("$arg") ;;
+  esac
+done
+
+# 1. The peer, from npm, exactly as locked (the lock file carries no download addresses).
+node="$bench/node"
+lock_hash="$(sha256sum "$node/package-lock.json" | cut -d' ' -f1)"
+stamp="$node/node_modules/.installed-from-lock"
+if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$lock_hash" ]]; then
+  echo "==> npm ci (bench/node)" >&2
+  (cd "$node" && npm ci --no-audit --no-fund --loglevel=error >&2)
+  echo "$lock_hash" >"$stamp"
+fi
+
+# 2. The peer's server: the standalone file-store server from @tus/server's README, plus /health for the driver.
+cat >"$node/server.mjs" <<'JS'
+// Written by bench/run.sh. @tus/server with @tus/file-store on HOST:PORT storing in DIR, as its README shows.
+import http from 'node:http';
+import { Server } from '@tus/server';
+import { FileStore } from '@tus/file-store';
+
+const [host, port, directory] = process.argv.slice(2);
+const tus = new Server({ path: '/files', datastore: new FileStore({ directory }) });
+const server = http.createServer((req, res) => {
+  if (req.method === 'GET' && req.url === '/health') {
+    res.end('ok');
+    return;
+  }
+  tus.handle(req, res);
+});
+server.listen(Number(port), host, () => console.log(`listening on http://${host}:${port}/files`));
+process.on('SIGTERM', () => server.close(() => process.exit(0)));
+JS
+
+# 3. The three .NET programs, Release.
+echo "==> dotnet build (Tus.Server, floor, driver)" >&2
+for project in "$root/Tus.Server" "$bench/Tus.Bench.Floor" "$bench/Tus.Bench"; do
+  dotnet build "$project" -c Release -v quiet -nologo -clp:ErrorsOnly >&2
+done
+dll() { find "$1/bin/Release" -name "$2.dll" -path '*net10.0*' | head -n 1; }
+
+# 4. Run, interleaved.
+export BENCH_COMMIT="$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$root" diff --quiet HEAD -- Tus.Core Tus.Stores.File Tus.AspNetCore Tus.Server 2>/dev/null || echo '+changes')"
+export BENCH_NODE_VERSION="$(node --version)"
+export BENCH_PEER_VERSIONS="$(cd "$node" && node -e "const p=n=>require('./node_modules/'+n+'/package.json').version; console.log('@tus/server '+p('@tus/server')+', @tus/file-store '+p('@tus/file-store'))")"
+cd "$bench"
+dotnet "$(dll "$bench/Tus.Bench" Tus.Bench)" \
+  --tus "$(dll "$root/Tus.Server" Tus.Server)" \
+  --floor "$(dll "$bench/Tus.Bench.Floor" Tus.Bench.Floor)" \
+  --node "$node/server.mjs" \
+  --out "$bench/results" \
+  "${args[@]}"
