@@ -1,0 +1,118 @@
+namespace Tus.Conformance.Internal;
+
+/// <summary>
+/// A non-seekable, read-only stream of <see cref="Pattern"/> bytes that holds none of them, so it can stand for a
+/// request body of any size and allocates nothing per read. It can end early (a body that broke off), cancel a token
+/// once a given number of bytes went out (an engine abandoning a write), and yield between reads so that parallel
+/// appends interleave.
+/// </summary>
+internal sealed class GeneratedStream : Stream
+{
+    private readonly int _seed;
+    private readonly long _start;
+    private readonly long _length;
+
+    /// <param name="seed">The pattern's seed.</param>
+    /// <param name="start">The pattern position of the first byte (the upload offset the bytes are meant for).</param>
+    /// <param name="length">How many bytes the stream has.</param>
+    public GeneratedStream(int seed, long start, long length)
+    {
+        _seed = seed;
+        _start = start;
+        _length = length;
+    }
+
+    /// <summary>The most bytes one read returns.</summary>
+    public int MaxRead { get; init; } = 64 * 1024;
+
+    /// <summary>When set, <see cref="CancelSource"/> is cancelled by the first read after this many bytes went out; from
+    /// then on reads honour the token they are given (as the engine's body does) and otherwise go on.</summary>
+    public long? CancelAfter { get; init; }
+
+    /// <summary>The source <see cref="CancelAfter"/> cancels.</summary>
+    public CancellationTokenSource? CancelSource { get; init; }
+
+    /// <summary>Whether every read yields first, so that concurrent readers interleave.</summary>
+    public bool YieldOnRead { get; init; }
+
+    /// <summary>How many bytes went out so far.</summary>
+    public long Delivered { get; private set; }
+
+    public override bool CanRead => true;
+
+    public override bool CanSeek => false;
+
+    public override bool CanWrite => false;
+
+    public override long Length => throw new NotSupportedException("The stream is not seekable.");
+
+    public override long Position
+    {
+        get => throw new NotSupportedException("The stream is not seekable.");
+        set => throw new NotSupportedException("The stream is not seekable.");
+    }
+
+    public override int Read(byte[] buffer, int offset, int count) => Produce(buffer.AsSpan(offset, count), CancellationToken.None);
+
+    public override int Read(Span<byte> buffer) => Produce(buffer, CancellationToken.None);
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        if (YieldOnRead)
+        {
+            return YieldThenProduceAsync(buffer, cancellationToken);
+        }
+
+        try
+        {
+            return new ValueTask<int>(Produce(buffer.Span, cancellationToken));
+        }
+        catch (OperationCanceledException exception)
+        {
+            return ValueTask.FromException<int>(exception);
+        }
+    }
+
+    private async ValueTask<int> YieldThenProduceAsync(Memory<byte> buffer, CancellationToken cancellationToken)
+    {
+        await Task.Yield();
+        return Produce(buffer.Span, cancellationToken);
+    }
+
+    private int Produce(Span<byte> buffer, CancellationToken cancellationToken)
+    {
+        if (CancelAfter is { } cancelAfter && Delivered >= cancelAfter && CancelSource is { } source)
+        {
+            source.Cancel();
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+
+        var count = (int)Math.Min(Math.Min(buffer.Length, MaxRead), _length - Delivered);
+        if (CancelAfter is { } limit && Delivered < limit)
+        {
+            count = (int)Math.Min(count, limit - Delivered);
+        }
+
+        if (count <= 0)
+        {
+            return 0;
+        }
+
+        Pattern.Fill(buffer[..count], _seed, _start + Delivered);
+        Delivered += count;
+        return count;
+    }
+
+    public override void Flush()
+    {
+    }
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException("The stream is not seekable.");
+
+    public override void SetLength(long value) => throw new NotSupportedException("The stream is read-only.");
+
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException("The stream is read-only.");
+}

@@ -1,0 +1,459 @@
+using System.Diagnostics;
+using Tus.Locking;
+using Tus.Protocol;
+using Xunit;
+
+namespace Tus.Conformance;
+
+/// <summary>
+/// The locker contract (<see cref="ITusLocker"/>, <see cref="ITusLock"/>): mutual exclusion, release requests that reach
+/// the holder, waits that honour cancellation and timeouts, lost leases signalled, every waiter served under contention
+/// (no starvation, no lost wake-ups), and disposal that releases exactly once. Locks are taken through the fixture's
+/// locker and its peer (<see cref="ILockerFixture.CreatePeerAsync"/>), so a distributed locker is proven across clients.
+/// </summary>
+/// <remarks>Waits that must end are bounded by <see cref="Patience"/>, so a broken locker fails its test instead of
+/// hanging the run; "nothing happens" is checked over <see cref="Settle"/>.</remarks>
+/// <typeparam name="TFixture">The fixture that creates the locker under test.</typeparam>
+public abstract class LockerConformanceTests<TFixture> : IClassFixture<TFixture>, IAsyncLifetime
+    where TFixture : class, ILockerFixture
+{
+    private ITusLocker? _locker;
+    private ITusLocker? _peer;
+
+    /// <summary>Creates the suite over the fixture xunit passes in.</summary>
+    /// <param name="fixture">The fixture that creates the locker under test.</param>
+    protected LockerConformanceTests(TFixture fixture)
+    {
+        ArgumentNullException.ThrowIfNull(fixture);
+        Fixture = fixture;
+    }
+
+    /// <summary>How long a wait that must end may take before the test fails. Default: 10 seconds; a distributed locker
+    /// with slow round trips may need more.</summary>
+    protected virtual TimeSpan Patience => TimeSpan.FromSeconds(10);
+
+    /// <summary>How long the suites watch for something that must not happen (a wrong grant, a spurious signal).
+    /// Default: 150 ms.</summary>
+    protected virtual TimeSpan Settle => TimeSpan.FromMilliseconds(150);
+
+    /// <summary>The fixture.</summary>
+    protected TFixture Fixture { get; }
+
+    /// <summary>The running test's locker.</summary>
+    /// <exception cref="InvalidOperationException">Read outside a test.</exception>
+    protected ITusLocker Locker => _locker ?? throw new InvalidOperationException("The locker exists only while a test runs: InitializeAsync creates it.");
+
+    /// <summary>A locker sharing <see cref="Locker"/>'s locks, as another server process would (possibly the same instance).</summary>
+    /// <exception cref="InvalidOperationException">Read outside a test.</exception>
+    protected ITusLocker Peer => _peer ?? throw new InvalidOperationException("The peer exists only while a test runs: InitializeAsync creates it.");
+
+    /// <summary>The running test's cancellation token, passed to every call.</summary>
+    protected static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    /// <summary>Creates the test's locker and its peer.</summary>
+    public virtual async ValueTask InitializeAsync()
+    {
+        _locker = await Fixture.CreateLockerAsync(Ct);
+        _peer = await Fixture.CreatePeerAsync(_locker, Ct);
+    }
+
+    /// <summary>Hands the test's lockers back to the fixture.</summary>
+    public virtual async ValueTask DisposeAsync()
+    {
+        GC.SuppressFinalize(this);
+        var (locker, peer) = (_locker, _peer);
+        (_locker, _peer) = (null, null);
+        if (locker is not null)
+        {
+            await Fixture.DisposeLockerAsync(locker, CancellationToken.None);
+        }
+
+        if (peer is not null && !ReferenceEquals(peer, locker))
+        {
+            await Fixture.DisposeLockerAsync(peer, CancellationToken.None);
+        }
+    }
+
+    /// <summary>A free upload's lock is granted, for that upload, with neither signal fired.</summary>
+    [Fact]
+    public virtual async Task AcquireAsync_FreeUpload_GrantsTheLock()
+    {
+        var id = UploadId.New();
+
+        var held = await AcquireWithinAsync(Locker, id, "a free upload");
+
+        Assert.Equal(id, held.UploadId);
+        Assert.False(held.ReleaseRequested.IsCancellationRequested, "ReleaseRequested has fired on a lock nobody else asked for.");
+        Assert.False(held.Lost.IsCancellationRequested, "Lost has fired on a lock just granted.");
+        await held.DisposeAsync();
+    }
+
+    /// <summary>While one holder has an upload's lock, another acquire waits; it is granted once the holder releases.</summary>
+    [Fact]
+    public virtual async Task AcquireAsync_HeldUpload_WaitsUntilTheHolderReleases()
+    {
+        var id = UploadId.New();
+        var holder = await AcquireWithinAsync(Locker, id, "a free upload");
+
+        var waiting = Peer.AcquireAsync(id, Ct).AsTask();
+        await AssertStillPendingAsync(waiting, "An acquire was granted while another holder had the lock.");
+        await holder.DisposeAsync();
+        var next = await WithinAsync(waiting, "the waiting acquire after the holder released");
+
+        Assert.Equal(id, next.UploadId);
+        await next.DisposeAsync();
+    }
+
+    /// <summary>Locks of different uploads are independent.</summary>
+    [Fact]
+    public virtual async Task AcquireAsync_DifferentUploads_DoNotWaitForEachOther()
+    {
+        var first = await AcquireWithinAsync(Locker, UploadId.New(), "a free upload");
+
+        var second = await AcquireWithinAsync(Peer, UploadId.New(), "another upload while the first is held");
+
+        Assert.NotEqual(first.UploadId, second.UploadId);
+        await first.DisposeAsync();
+        await second.DisposeAsync();
+    }
+
+    /// <summary>Under heavy contention through both lockers, no two holders ever have the same upload at once.</summary>
+    [Fact]
+    public virtual async Task AcquireAsync_ManyContenders_NeverGrantsTwoHoldersAtOnce()
+    {
+        const int contenders = 6;
+        const int rounds = 15;
+        var id = UploadId.New();
+        var inside = 0;
+        var overlaps = 0;
+        var entries = 0;
+
+        var work = Enumerable.Range(0, contenders).Select(c => Task.Run(async () =>
+        {
+            var locker = c % 2 == 0 ? Locker : Peer;
+            for (var round = 0; round < rounds; round++)
+            {
+                var held = await AcquireWithinAsync(locker, id, "a contended upload");
+                await using (held)
+                {
+                    if (Interlocked.Increment(ref inside) > 1)
+                    {
+                        Interlocked.Increment(ref overlaps);
+                    }
+
+                    Interlocked.Increment(ref entries);
+                    await Task.Delay(1, Ct);
+                    Interlocked.Decrement(ref inside);
+                }
+            }
+        }));
+        await WithinAsync(Task.WhenAll(work), "every contender to finish its rounds", TimeSpan.FromTicks(Patience.Ticks * 3));
+
+        Assert.True(overlaps == 0, $"Two holders had the lock at the same time {overlaps} times in {entries} grants.");
+        Assert.Equal(contenders * rounds, entries);
+    }
+
+    /// <summary>A request waiting for an upload makes the holder's <see cref="ITusLock.ReleaseRequested"/> fire.</summary>
+    [Fact]
+    public virtual async Task AcquireAsync_WhileHeld_RequestsReleaseFromTheHolder()
+    {
+        var id = UploadId.New();
+        var holder = await AcquireWithinAsync(Locker, id, "a free upload");
+        Assert.False(holder.ReleaseRequested.IsCancellationRequested, "ReleaseRequested fired before anyone else asked for the upload.");
+
+        var waiting = Peer.AcquireAsync(id, Ct).AsTask();
+        await WithinAsync(WhenFired(holder.ReleaseRequested), "the holder's ReleaseRequested to fire once another request waits");
+
+        await holder.DisposeAsync();
+        await (await WithinAsync(waiting, "the waiting acquire after the holder released")).DisposeAsync();
+    }
+
+    /// <summary>With nobody waiting for its upload, a holder's ReleaseRequested stays quiet, even while other uploads are
+    /// locked and released.</summary>
+    [Fact]
+    public virtual async Task ReleaseRequested_WithoutAWaiter_DoesNotFire()
+    {
+        var holder = await AcquireWithinAsync(Locker, UploadId.New(), "a free upload");
+
+        for (var i = 0; i < 3; i++)
+        {
+            await (await AcquireWithinAsync(Peer, UploadId.New(), "another upload")).DisposeAsync();
+        }
+
+        await Task.Delay(Settle, Ct);
+        Assert.False(holder.ReleaseRequested.IsCancellationRequested, "ReleaseRequested fired although nobody asked for the upload.");
+        await holder.DisposeAsync();
+    }
+
+    /// <summary>A wait whose token fires throws <see cref="OperationCanceledException"/> and holds nothing: the lock goes
+    /// to the next request once the holder releases.</summary>
+    [Fact]
+    public virtual async Task AcquireAsync_CancelledWhileWaiting_ThrowsAndHoldsNothing()
+    {
+        var id = UploadId.New();
+        var holder = await AcquireWithinAsync(Locker, id, "a free upload");
+        using var giveUp = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        var waiting = Peer.AcquireAsync(id, giveUp.Token).AsTask();
+        await AssertStillPendingAsync(waiting, "An acquire was granted while another holder had the lock.");
+
+        await giveUp.CancelAsync();
+        var exception = await Record.ExceptionAsync(() => WithinAsync(waiting, "the cancelled acquire to end"));
+
+        Assert.True(exception is OperationCanceledException, $"A cancelled acquire ended with {exception?.GetType().Name ?? "a granted lock"} instead of an OperationCanceledException.");
+        await holder.DisposeAsync();
+        await (await AcquireWithinAsync(Locker, id, "the upload after the holder released and the other waiter gave up")).DisposeAsync();
+    }
+
+    /// <summary>An acquire with a token that has already fired throws <see cref="OperationCanceledException"/> and holds
+    /// nothing, even for a free upload.</summary>
+    [Fact]
+    public virtual async Task AcquireAsync_TokenAlreadyCancelled_ThrowsAndHoldsNothing()
+    {
+        var id = UploadId.New();
+        using var cancelled = new CancellationTokenSource();
+        await cancelled.CancelAsync();
+
+        var exception = await Record.ExceptionAsync(() => WithinAsync(Locker.AcquireAsync(id, cancelled.Token).AsTask(), "an acquire with a cancelled token to end"));
+
+        Assert.True(exception is OperationCanceledException, $"An acquire with a cancelled token ended with {exception?.GetType().Name ?? "a granted lock"} instead of an OperationCanceledException.");
+        await (await AcquireWithinAsync(Peer, id, "the upload after an acquire with a cancelled token")).DisposeAsync();
+    }
+
+    /// <summary>A wait with a timeout (the engine's lock timeout folded into the token) ends in time, and the holder keeps
+    /// the lock: others still wait for it.</summary>
+    [Fact]
+    public virtual async Task AcquireAsync_TimeoutWhileHeld_EndsInTimeAndTheHolderKeepsTheLock()
+    {
+        var id = UploadId.New();
+        var holder = await AcquireWithinAsync(Locker, id, "a free upload");
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        timeout.CancelAfter(TimeSpan.FromMilliseconds(300));
+        var clock = Stopwatch.StartNew();
+
+        var exception = await Record.ExceptionAsync(() => WithinAsync(Peer.AcquireAsync(id, timeout.Token).AsTask(), "an acquire with a 300 ms timeout to end"));
+
+        Assert.True(exception is OperationCanceledException, $"An acquire that timed out ended with {exception?.GetType().Name ?? "a granted lock"} instead of an OperationCanceledException.");
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"An acquire with a 300 ms timeout took {clock.Elapsed.TotalMilliseconds:F0} ms to give up.");
+        var later = Peer.AcquireAsync(id, Ct).AsTask();
+        await AssertStillPendingAsync(later, "The lock was granted to another request although its holder never released it.");
+        await holder.DisposeAsync();
+        await (await WithinAsync(later, "the waiting acquire after the holder released")).DisposeAsync();
+    }
+
+    /// <summary>Disposing a lock releases it: the upload can be locked again at once, through either locker.</summary>
+    [Fact]
+    public virtual async Task DisposeAsync_HeldLock_ReleasesIt()
+    {
+        var id = UploadId.New();
+        await (await AcquireWithinAsync(Locker, id, "a free upload")).DisposeAsync();
+
+        var again = await AcquireWithinAsync(Peer, id, "the upload after its lock was disposed");
+        await again.DisposeAsync();
+        await (await AcquireWithinAsync(Locker, id, "the upload after its lock was disposed twice over")).DisposeAsync();
+    }
+
+    /// <summary>Disposing a released lock again is harmless: it does not release the lock of the next holder.</summary>
+    [Fact]
+    public virtual async Task DisposeAsync_Twice_DoesNotReleaseTheNextHolder()
+    {
+        var id = UploadId.New();
+        var first = await AcquireWithinAsync(Locker, id, "a free upload");
+        await first.DisposeAsync();
+        var second = await AcquireWithinAsync(Peer, id, "the upload after its first holder released");
+
+        await first.DisposeAsync();
+        var third = Locker.AcquireAsync(id, Ct).AsTask();
+
+        await AssertStillPendingAsync(third, "Disposing a released lock a second time released the next holder's lock.");
+        await second.DisposeAsync();
+        await (await WithinAsync(third, "the waiting acquire after the second holder released")).DisposeAsync();
+    }
+
+    /// <summary>
+    /// A waiter is served even while another client keeps re-acquiring the upload as soon as it releases it: a released
+    /// lock goes to those already waiting, not to whoever asks first (no starvation).
+    /// </summary>
+    [Fact]
+    public virtual async Task AcquireAsync_GreedyHolder_DoesNotStarveAWaiter()
+    {
+        var id = UploadId.New();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var greedy = Task.Run(async () =>
+        {
+            var held = await AcquireWithinAsync(Locker, id, "a free upload");
+            started.TrySetResult();
+            try
+            {
+                while (!stop.IsCancellationRequested)
+                {
+                    await Task.Delay(2, CancellationToken.None);
+
+                    // Release and ask again at once, without yielding in between.
+                    await held.DisposeAsync();
+                    held = await Locker.AcquireAsync(id, stop.Token);
+                }
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                return;
+            }
+
+            await held.DisposeAsync();
+        });
+        await WithinAsync(started.Task, "the greedy holder to take the lock");
+
+        var waiter = await Record.ExceptionAsync(async () => await (await AcquireWithinAsync(Peer, id, "an upload a greedy holder keeps re-acquiring", Patience / 2)).DisposeAsync());
+        await stop.CancelAsync();
+        await WithinAsync(greedy, "the greedy holder to stop");
+
+        Assert.True(waiter is null, $"A waiter never got the lock while another client kept re-acquiring it: {waiter?.Message}");
+    }
+
+    /// <summary>When many requests wait for one upload, each is granted the lock in turn once the one before releases:
+    /// no wake-up is lost.</summary>
+    [Fact]
+    public virtual async Task AcquireAsync_ManyWaiters_AreAllServedInTurn()
+    {
+        const int waiters = 10;
+        var id = UploadId.New();
+        var holder = await AcquireWithinAsync(Locker, id, "a free upload");
+        var inside = 0;
+        var overlaps = 0;
+        using var giveUp = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        try
+        {
+            var queued = Enumerable.Range(0, waiters).Select(async w =>
+            {
+                var held = await (w % 2 == 0 ? Peer : Locker).AcquireAsync(id, giveUp.Token);
+                if (Interlocked.Increment(ref inside) > 1)
+                {
+                    Interlocked.Increment(ref overlaps);
+                }
+
+                await Task.Yield();
+                Interlocked.Decrement(ref inside);
+                await held.DisposeAsync();
+            }).ToArray();
+            await Task.Delay(Settle, Ct);
+            await holder.DisposeAsync();
+
+            await WithinAsync(Task.WhenAll(queued), $"all {waiters} waiters to be served in turn");
+            Assert.Equal(0, overlaps);
+        }
+        finally
+        {
+            // Waiters a broken locker never served give up, rather than linger after the test.
+            await giveUp.CancelAsync();
+        }
+    }
+
+    /// <summary>A lock that loses its lease fires <see cref="ITusLock.Lost"/>. Reported skipped for lockers whose fixture
+    /// declares that leases cannot be lost (in-process lockers).</summary>
+    [Fact]
+    public virtual async Task Lost_ForcedLeaseLoss_Fires()
+    {
+        Assert.SkipUnless(Fixture.CanLoseLease, $"{Locker.GetType().Name} cannot lose a lease (ILockerFixture.CanLoseLease is false): it never fires ITusLock.Lost.");
+        var held = await AcquireWithinAsync(Locker, UploadId.New(), "a free upload");
+        Assert.False(held.Lost.IsCancellationRequested, "Lost fired before the lease was lost.");
+
+        await Fixture.ForceLeaseLossAsync(held, Ct);
+
+        await WithinAsync(WhenFired(held.Lost), "Lost to fire after the lease was lost");
+        await held.DisposeAsync();
+    }
+
+    /// <summary>A release request is not a lost lease: while another request waits, ReleaseRequested fires and Lost does not.</summary>
+    [Fact]
+    public virtual async Task Lost_ReleaseRequested_DoesNotFire()
+    {
+        var id = UploadId.New();
+        var holder = await AcquireWithinAsync(Locker, id, "a free upload");
+        var waiting = Peer.AcquireAsync(id, Ct).AsTask();
+        await WithinAsync(WhenFired(holder.ReleaseRequested), "the holder's ReleaseRequested to fire once another request waits");
+
+        await Task.Delay(Settle, Ct);
+
+        Assert.False(holder.Lost.IsCancellationRequested, "Lost fired because another request asked for the upload; that is a release request, not a lost lease.");
+        await holder.DisposeAsync();
+        await (await WithinAsync(waiting, "the waiting acquire after the holder released")).DisposeAsync();
+    }
+
+    /// <summary>Acquires a lock, failing the test when it is not granted within <see cref="Patience"/> (or <paramref name="patience"/>).</summary>
+    /// <param name="locker">The locker to ask.</param>
+    /// <param name="uploadId">The upload.</param>
+    /// <param name="what">What is being locked, for the failure message.</param>
+    /// <param name="patience">How long to wait; <see cref="Patience"/> when <see langword="null"/>.</param>
+    /// <returns>The held lock.</returns>
+    protected async Task<ITusLock> AcquireWithinAsync(ITusLocker locker, string uploadId, string what, TimeSpan? patience = null)
+    {
+        ArgumentNullException.ThrowIfNull(locker);
+        var limit = patience ?? Patience;
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        timeout.CancelAfter(limit);
+        try
+        {
+            return await locker.AcquireAsync(uploadId, timeout.Token).AsTask().WaitAsync(limit + TimeSpan.FromSeconds(1), Ct);
+        }
+        catch (Exception exception) when ((exception is OperationCanceledException && timeout.IsCancellationRequested && !Ct.IsCancellationRequested) || exception is TimeoutException)
+        {
+            Assert.Fail($"The lock of {what} was not granted within {limit.TotalSeconds:F0} s.");
+            throw;
+        }
+    }
+
+    /// <summary>Waits for a task, failing the test when it does not end within <see cref="Patience"/> (or <paramref name="patience"/>).</summary>
+    /// <param name="task">The task.</param>
+    /// <param name="what">What is awaited, for the failure message.</param>
+    /// <param name="patience">How long to wait; <see cref="Patience"/> when <see langword="null"/>.</param>
+    protected async Task WithinAsync(Task task, string what, TimeSpan? patience = null)
+    {
+        ArgumentNullException.ThrowIfNull(task);
+        var limit = patience ?? Patience;
+        try
+        {
+            await task.WaitAsync(limit, Ct);
+        }
+        catch (TimeoutException)
+        {
+            Assert.Fail($"Timed out after {limit.TotalSeconds:F0} s waiting for {what}.");
+        }
+    }
+
+    /// <summary>Waits for a task's result, failing the test when it does not end within <see cref="Patience"/>.</summary>
+    /// <typeparam name="T">The result type.</typeparam>
+    /// <param name="task">The task.</param>
+    /// <param name="what">What is awaited, for the failure message.</param>
+    /// <returns>The result.</returns>
+    protected async Task<T> WithinAsync<T>(Task<T> task, string what)
+    {
+        await WithinAsync((Task)task, what);
+        return await task;
+    }
+
+    /// <summary>Checks that a task is still running after <see cref="Settle"/>; if it completed with a lock, the lock
+    /// is released before the test fails.</summary>
+    /// <param name="acquiring">An acquire that must still wait.</param>
+    /// <param name="message">The failure message.</param>
+    protected async Task AssertStillPendingAsync(Task<ITusLock> acquiring, string message)
+    {
+        ArgumentNullException.ThrowIfNull(acquiring);
+        await Task.WhenAny(acquiring, Task.Delay(Settle, Ct));
+        if (acquiring.IsCompletedSuccessfully)
+        {
+            await acquiring.Result.DisposeAsync();
+        }
+
+        Assert.False(acquiring.IsCompleted, message);
+    }
+
+    /// <summary>A task that completes when <paramref name="token"/> fires (never, for a token that cannot fire).</summary>
+    /// <param name="token">The token.</param>
+    /// <returns>The task.</returns>
+    protected static Task WhenFired(CancellationToken token)
+    {
+        var fired = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        token.Register(static state => ((TaskCompletionSource)state!).TrySetResult(), fired);
+        return fired.Task;
+    }
+}

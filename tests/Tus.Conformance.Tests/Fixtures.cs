@@ -1,0 +1,97 @@
+using Tus.Conformance.Tests.Reference;
+using Tus.Lockers.Memory;
+using Tus.Locking;
+using Tus.Stores;
+
+namespace Tus.Conformance.Tests;
+
+/// <summary>Gives each test a <see cref="ReferenceStore"/> with every capability, correct unless a defect is asked for,
+/// and the memory locker for the protocol suite.</summary>
+public class ReferenceStoreFixture : IProtocolFixture
+{
+    /// <summary>A correct store (xunit uses this constructor).</summary>
+    public ReferenceStoreFixture()
+        : this(StoreDefect.None)
+    {
+    }
+
+    /// <summary>A store that breaks one rule.</summary>
+    internal ReferenceStoreFixture(StoreDefect defect) => Defect = defect;
+
+    public StoreDefect Defect { get; }
+
+    protected virtual bool Capabilities => true;
+
+    public ValueTask<ITusStore> CreateStoreAsync(CancellationToken cancellationToken) =>
+        ValueTask.FromResult<ITusStore>(new ReferenceStore(Defect, Capabilities));
+
+    public ValueTask DisposeStoreAsync(ITusStore store, CancellationToken cancellationToken)
+    {
+        ((ReferenceStore)store).Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask<ITusLocker> CreateLockerAsync(CancellationToken cancellationToken) => ValueTask.FromResult<ITusLocker>(new MemoryLocker());
+
+    public ValueTask DisposeLockerAsync(ITusLocker locker, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+}
+
+/// <summary>A correct reference store that declares no capability at all.</summary>
+public sealed class MinimalStoreFixture : ReferenceStoreFixture
+{
+    protected override bool Capabilities => false;
+}
+
+/// <summary>Reference lockers over one lock table per test; in-process, so leases cannot be lost.</summary>
+public class ReferenceLockerFixture : ILockerFixture
+{
+    /// <summary>A correct locker (xunit uses this constructor).</summary>
+    public ReferenceLockerFixture()
+        : this(LockerDefect.None)
+    {
+    }
+
+    /// <summary>A locker that breaks one rule.</summary>
+    internal ReferenceLockerFixture(LockerDefect defect) => Defect = defect;
+
+    public LockerDefect Defect { get; }
+
+    public virtual bool CanLoseLease => false;
+
+    public ValueTask<ITusLocker> CreateLockerAsync(CancellationToken cancellationToken) =>
+        ValueTask.FromResult<ITusLocker>(new ReferenceLocker(new LockTable(), Defect));
+
+    public virtual ValueTask<ITusLocker> CreatePeerAsync(ITusLocker locker, CancellationToken cancellationToken) => ValueTask.FromResult(locker);
+
+    public ValueTask DisposeLockerAsync(ITusLocker locker, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
+    public virtual ValueTask ForceLeaseLossAsync(ITusLock held, CancellationToken cancellationToken) =>
+        throw new NotSupportedException("An in-process locker cannot lose a lease.");
+}
+
+/// <summary>
+/// Reference lockers that behave like clients of a lock service with leases: the peer is a separate instance over the
+/// same table, and a lease can be revoked.
+/// </summary>
+public sealed class LeasedReferenceLockerFixture : ReferenceLockerFixture
+{
+    public LeasedReferenceLockerFixture()
+    {
+    }
+
+    internal LeasedReferenceLockerFixture(LockerDefect defect)
+        : base(defect)
+    {
+    }
+
+    public override bool CanLoseLease => true;
+
+    public override ValueTask<ITusLocker> CreatePeerAsync(ITusLocker locker, CancellationToken cancellationToken) =>
+        ValueTask.FromResult<ITusLocker>(new ReferenceLocker(((ReferenceLocker)locker).Table, Defect));
+
+    public override ValueTask ForceLeaseLossAsync(ITusLock held, CancellationToken cancellationToken)
+    {
+        ((ReferenceLocker.Held)held).Revoke();
+        return ValueTask.CompletedTask;
+    }
+}

@@ -1,0 +1,45 @@
+namespace Tus.Conformance.Tests.Reference;
+
+/// <summary>One rule of the locker contract that <see cref="ReferenceLocker"/> breaks on purpose; <see cref="None"/> for
+/// a correct locker.</summary>
+public enum LockerDefect
+{
+    /// <summary>A correct locker.</summary>
+    None,
+
+    /// <summary>Every acquire is granted at once, whoever holds the lock.</summary>
+    NoMutualExclusion,
+
+    /// <summary>One lock for all uploads: the upload id is ignored.</summary>
+    GlobalLock,
+
+    /// <summary>Waiting never fires the holder's ReleaseRequested.</summary>
+    NeverRequestsRelease,
+
+    /// <summary>ReleaseRequested has fired already when the lock is granted.</summary>
+    ReleaseRequestedAtOnce,
+
+    /// <summary>Acquire ignores its cancellation token: a wait only ends with the lock.</summary>
+    IgnoresCancellation,
+
+    /// <summary>A cancelled waiter throws but keeps its place in the queue, so the lock is later granted to nobody.</summary>
+    CancelledWaiterKeepsItsPlace,
+
+    /// <summary>Disposing a lock does not release it.</summary>
+    DisposeDoesNotRelease,
+
+    /// <summary>Disposing a released lock again releases whoever holds the upload now.</summary>
+    DoubleDisposeReleasesAgain,
+
+    /// <summary>A released lock is free for whoever asks first; waiters are only woken to try again (barging).</summary>
+    Barging,
+
+    /// <summary>A release wakes the first waiter and forgets the others.</summary>
+    LosesWakeUps,
+
+    /// <summary>A lease lost (revoked) never fires Lost.</summary>
+    LostNeverFires,
+
+    /// <summary>Lost is the ReleaseRequested token: a release request reads as a lost lease.</summary>
+    LostIsReleaseRequested,
+}

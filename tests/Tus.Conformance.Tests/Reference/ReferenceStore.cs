@@ -1,0 +1,644 @@
+using System.Buffers;
+using System.Runtime.CompilerServices;
+using System.Text;
+using Tus.Protocol;
+using Tus.Stores;
+
+namespace Tus.Conformance.Tests.Reference;
+
+/// <summary>
+/// A correct in-memory store with every capability (or none), written from the contracts' documentation, that can break
+/// exactly one rule on request (<see cref="StoreDefect"/>). The offset is derived from the data held, never stored.
+/// </summary>
+internal sealed class ReferenceStore :
+    ITusStore, ITusTerminationStore, ITusConcatenationStore, ITusDeferredLengthStore, ITusExpirationStore, ITusChecksumStore, IDisposable
+{
+    private const int BlockSize = 64 * 1024;
+
+    private readonly object _gate = new();
+    private readonly Dictionary<string, Entry> _uploads = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, NativeBuffer> _orphans = new(StringComparer.Ordinal);
+    private readonly byte[] _sharedBuffer = new byte[BlockSize];
+    private readonly StoreDefect _defect;
+    private readonly bool _capabilities;
+    private long _sequence;
+    private int _creating;
+    private int _checksumReads;
+
+    public ReferenceStore(StoreDefect defect, bool capabilities = true)
+    {
+        _defect = defect;
+        _capabilities = capabilities;
+    }
+
+    public ITusTerminationStore? Termination => _capabilities ? this : null;
+
+    public ITusConcatenationStore? Concatenation => _capabilities ? this : null;
+
+    public ITusDeferredLengthStore? DeferredLength => _capabilities ? this : null;
+
+    public ITusExpirationStore? Expiration => _capabilities ? this : null;
+
+    public ITusChecksumStore? Checksum =>
+        !_capabilities ? null
+        : _defect == StoreDefect.UnstableCapabilities && Interlocked.Increment(ref _checksumReads) > 1 ? null
+        : this;
+
+    public async ValueTask<UploadInfo> CreateAsync(NewUpload upload, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(upload);
+        UploadId.ThrowIfInvalid(upload.Id, nameof(upload));
+        cancellationToken.ThrowIfCancellationRequested();
+        var info = Describe(upload);
+
+        if (_defect == StoreDefect.CreateRaceAllowsDuplicates)
+        {
+            lock (_gate)
+            {
+                if (_uploads.ContainsKey(upload.Id))
+                {
+                    throw new UploadAlreadyExistsException(upload.Id);
+                }
+            }
+
+            await Task.Yield();
+            lock (_gate)
+            {
+                _uploads[upload.Id] = NewEntry(info);
+                return Describe(_uploads[upload.Id]);
+            }
+        }
+
+        if (_defect == StoreDefect.CreateRejectsConcurrentCreates)
+        {
+            if (Interlocked.Exchange(ref _creating, 1) == 1)
+            {
+                throw new UploadAlreadyExistsException(upload.Id);
+            }
+
+            try
+            {
+                await Task.Yield();
+                return Insert(info);
+            }
+            finally
+            {
+                Volatile.Write(ref _creating, 0);
+            }
+        }
+
+        var created = Insert(info);
+        return _defect == StoreDefect.CreateReturnsNoLength ? created with { Length = null } : created;
+    }
+
+    public ValueTask<UploadInfo?> GetAsync(string uploadId, CancellationToken cancellationToken)
+    {
+        UploadId.ThrowIfInvalid(uploadId, nameof(uploadId));
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_gate)
+        {
+            if (_uploads.TryGetValue(uploadId, out var entry))
+            {
+                return ValueTask.FromResult<UploadInfo?>(Describe(entry));
+            }
+        }
+
+        return ValueTask.FromResult(_defect == StoreDefect.PhantomUploads ? new UploadInfo { Id = uploadId } : null);
+    }
+
+    public async ValueTask<long> AppendAsync(UploadInfo upload, Stream data, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(upload);
+        ArgumentNullException.ThrowIfNull(data);
+        var entry = Find(upload.Id);
+        if (_defect == StoreDefect.AppendRequiresLength && upload.Length is null)
+        {
+            throw new InvalidOperationException("The upload's length must be known before data is appended.");
+        }
+
+        lock (_gate)
+        {
+            if (_defect != StoreDefect.OffsetRecordedAfterSuccessOnly && entry.Data.Length != upload.Offset)
+            {
+                throw new InvalidOperationException($"Upload '{upload.Id}' holds {entry.Data.Length} bytes but was passed with offset {upload.Offset}.");
+            }
+        }
+
+        long written = 0;
+        if (_defect == StoreDefect.BuffersWholeBody)
+        {
+            using var whole = new MemoryStream();
+            await data.CopyToAsync(whole, cancellationToken);
+            lock (_gate)
+            {
+                entry.Data.Append(whole.GetBuffer().AsSpan(0, (int)whole.Length));
+            }
+
+            written = whole.Length;
+        }
+        else
+        {
+            var buffer = _defect == StoreDefect.SharedAppendBuffer ? _sharedBuffer : ArrayPool<byte>.Shared.Rent(BlockSize);
+            try
+            {
+                int read;
+                while ((read = await data.ReadAsync(buffer.AsMemory(0, BlockSize), cancellationToken)) > 0)
+                {
+                    if (_defect == StoreDefect.SharedAppendBuffer)
+                    {
+                        await Task.Yield();
+                    }
+
+                    lock (_gate)
+                    {
+                        entry.Data.Append(buffer.AsSpan(0, read));
+                    }
+
+                    written += read;
+                }
+            }
+            finally
+            {
+                if (buffer != _sharedBuffer)
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                }
+            }
+        }
+
+        lock (_gate)
+        {
+            entry.RecordedOffset += written;
+            if (_defect == StoreDefect.DiscardsBodyThatEndsEarly && upload.Remaining is { } remaining && written < remaining)
+            {
+                entry.Data.Truncate(upload.Offset);
+                return 0;
+            }
+
+            if (_defect == StoreDefect.AppendDropsMetadata)
+            {
+                entry.Info = entry.Info with { Metadata = UploadMetadata.Empty };
+            }
+        }
+
+        if (_defect == StoreDefect.EmptyAppendFails && written == 0)
+        {
+            throw new InvalidOperationException("An empty part cannot be stored.");
+        }
+
+        return _defect == StoreDefect.OffByOneAppendCount && written > 0 ? written + 1 : written;
+    }
+
+    public ValueTask<Stream> OpenReadAsync(UploadInfo upload, long offset, long length, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(upload);
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        if (offset > upload.Offset - length)
+        {
+            throw new ArgumentOutOfRangeException(nameof(length), $"The range [{offset}, {offset + length}) goes beyond the upload's offset {upload.Offset}.");
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        var entry = Find(upload.Id);
+        lock (_gate)
+        {
+            if (_defect == StoreDefect.ReadUnfinishedFails && !Describe(entry).IsComplete)
+            {
+                throw new InvalidOperationException("Only complete uploads can be read.");
+            }
+
+            var available = entry.Data.Length;
+            switch (_defect)
+            {
+                case StoreDefect.ReadRangeOffByOne when offset > 0:
+                    offset++;
+                    length = Math.Min(length, available - offset);
+                    break;
+                case StoreDefect.ReadIgnoresLength:
+                    length = available - offset;
+                    break;
+                case StoreDefect.ReadDropsLastPartialBlock when length > BlockSize:
+                    length -= length % BlockSize;
+                    break;
+            }
+        }
+
+        var position = _defect == StoreDefect.ReadStreamSharedPosition ? entry.SharedReadPosition : new StrongBox<long>();
+        position.Value = offset;
+        return ValueTask.FromResult<Stream>(new RangeStream(this, entry, position, offset + length, _defect == StoreDefect.ReadSkipsWhenBufferIsSmall));
+    }
+
+    ValueTask ITusTerminationStore.DeleteAsync(string uploadId, CancellationToken cancellationToken)
+    {
+        UploadId.ThrowIfInvalid(uploadId, nameof(uploadId));
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_gate)
+        {
+            if (!_uploads.Remove(uploadId, out var entry))
+            {
+                return _defect == StoreDefect.DeleteNotIdempotent ? throw new UploadNotFoundException(uploadId) : ValueTask.CompletedTask;
+            }
+
+            switch (_defect)
+            {
+                case StoreDefect.DeleteOnlyData:
+                    entry.Data.Truncate(0);
+                    _uploads.Add(uploadId, entry);
+                    break;
+                case StoreDefect.DeleteKeepsData:
+                    _orphans[uploadId] = entry.Data;
+                    break;
+                case StoreDefect.DeleteRemovesAll:
+                    entry.Data.Dispose();
+                    RemoveAll();
+                    break;
+                default:
+                    entry.Data.Dispose();
+                    break;
+            }
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    async ValueTask<UploadInfo> ITusConcatenationStore.ConcatenateAsync(UploadInfo final, IReadOnlyList<UploadInfo> partials, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(final);
+        ArgumentNullException.ThrowIfNull(partials);
+        var target = Find(final.Id);
+        if (target.Info.Concatenation is not { IsFinal: true })
+        {
+            throw new ArgumentException($"Upload '{final.Id}' is not a final upload.", nameof(final));
+        }
+
+        var sources = partials.Select(p => (Info: p, Entry: Find(p.Id))).ToList();
+        if (_defect == StoreDefect.ConcatenationInCreationOrder)
+        {
+            sources = [.. sources.OrderBy(s => s.Entry.Sequence)];
+        }
+
+        var buffer = ArrayPool<byte>.Shared.Rent(BlockSize);
+        try
+        {
+            lock (_gate)
+            {
+                target.Data.Truncate(0);
+            }
+
+            foreach (var (partial, source) in sources)
+            {
+                if (_defect != StoreDefect.ConcatenationCancelLeavesData)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                }
+
+                if (!partial.IsComplete)
+                {
+                    throw new ArgumentException($"Partial upload '{partial.Id}' is not complete.", nameof(partials));
+                }
+
+                if (partial.Length == 0 && _defect == StoreDefect.ConcatenationStopsAtEmptyPartial)
+                {
+                    break;
+                }
+
+                for (long position = 0; position < partial.Offset;)
+                {
+                    lock (_gate)
+                    {
+                        var read = source.Data.Read(position, buffer.AsSpan(0, (int)Math.Min(BlockSize, partial.Offset - position)));
+                        target.Data.Append(buffer.AsSpan(0, read));
+                        position += read;
+                    }
+
+                    await Task.Yield();
+                }
+
+                if (_defect == StoreDefect.ConcatenationCancelLeavesData)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                }
+            }
+        }
+        catch (OperationCanceledException) when (_defect != StoreDefect.ConcatenationCancelLeavesData)
+        {
+            lock (_gate)
+            {
+                target.Data.Truncate(0);
+            }
+
+            throw;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+
+        lock (_gate)
+        {
+            if (_defect != StoreDefect.FinalLengthNotRecorded)
+            {
+                target.Info = target.Info with { Length = target.Data.Length };
+            }
+
+            if (_defect == StoreDefect.ConcatenationConsumesPartials)
+            {
+                foreach (var (partial, source) in sources)
+                {
+                    _uploads.Remove(partial.Id);
+                    source.Data.Dispose();
+                }
+            }
+
+            return _defect == StoreDefect.ConcatenateReturnsStale ? final : Describe(target);
+        }
+    }
+
+    ValueTask<UploadInfo> ITusDeferredLengthStore.SetLengthAsync(UploadInfo upload, long length, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(upload);
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        cancellationToken.ThrowIfCancellationRequested();
+        var entry = Find(upload.Id);
+        lock (_gate)
+        {
+            if (entry.Info.Length is { } existing && existing != length)
+            {
+                throw new InvalidOperationException($"Upload '{upload.Id}' has a length of {existing} already.");
+            }
+
+            if (length < entry.Data.Length)
+            {
+                throw new ArgumentOutOfRangeException(nameof(length), $"The length cannot be below the upload's offset {entry.Data.Length}.");
+            }
+
+            if (_defect == StoreDefect.DeferredLengthNotPersisted)
+            {
+                return ValueTask.FromResult(Describe(entry) with { Length = length });
+            }
+
+            if (_defect == StoreDefect.SetLengthResetsData)
+            {
+                entry.Data.Truncate(0);
+            }
+
+            entry.Info = entry.Info with { Length = length };
+            return ValueTask.FromResult(Describe(entry));
+        }
+    }
+
+    ValueTask<UploadInfo> ITusExpirationStore.SetExpiryAsync(UploadInfo upload, DateTimeOffset? expiresAt, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(upload);
+        cancellationToken.ThrowIfCancellationRequested();
+        var entry = Find(upload.Id);
+        lock (_gate)
+        {
+            if (_defect == StoreDefect.SetExpiryNotPersisted)
+            {
+                return ValueTask.FromResult(Describe(entry) with { ExpiresAt = expiresAt });
+            }
+
+            entry.Info = entry.Info with { ExpiresAt = expiresAt };
+            return ValueTask.FromResult(_defect == StoreDefect.SetExpiryReturnsStaleOffset ? entry.Info : Describe(entry));
+        }
+    }
+
+    async IAsyncEnumerable<UploadInfo> ITusExpirationStore.ListExpiredAsync(DateTimeOffset now, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        List<UploadInfo> expired;
+        lock (_gate)
+        {
+            expired = _uploads.Values.Select(Describe).Where(upload => _defect switch
+            {
+                StoreDefect.ExpiredListIncludesComplete => upload.ExpiresAt <= now,
+                StoreDefect.ExpiredListExcludesBoundary => !upload.IsComplete && upload.ExpiresAt < now,
+                StoreDefect.ExpiredListIncludesUploadsWithoutExpiry => !upload.IsComplete && (upload.ExpiresAt ?? default) <= now,
+                _ => upload.IsExpiredAt(now),
+            }).ToList();
+        }
+
+        foreach (var upload in expired)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            await Task.Yield();
+            yield return _defect == StoreDefect.ExpiredListReportsStaleOffset ? upload with { Offset = 0 } : upload;
+        }
+    }
+
+    ValueTask ITusExpirationStore.RemoveExpiredAsync(string uploadId, CancellationToken cancellationToken)
+    {
+        UploadId.ThrowIfInvalid(uploadId, nameof(uploadId));
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_gate)
+        {
+            if (!_uploads.Remove(uploadId, out var entry))
+            {
+                return _defect == StoreDefect.RemoveExpiredNotIdempotent ? throw new UploadNotFoundException(uploadId) : ValueTask.CompletedTask;
+            }
+
+            entry.Data.Dispose();
+            if (_defect == StoreDefect.RemoveExpiredRemovesAll)
+            {
+                RemoveAll();
+            }
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    ValueTask<UploadInfo> ITusChecksumStore.DiscardFromAsync(UploadInfo upload, long offset, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(upload);
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        cancellationToken.ThrowIfCancellationRequested();
+        var entry = Find(upload.Id);
+        lock (_gate)
+        {
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(offset, entry.Data.Length);
+            switch (_defect)
+            {
+                case StoreDefect.DiscardDoesNotTruncate:
+                    return ValueTask.FromResult(Describe(entry) with { Offset = offset });
+                case StoreDefect.DiscardOffByOne:
+                    entry.Data.Truncate(Math.Max(0, offset - 1));
+                    break;
+                case StoreDefect.DiscardResetsDescription:
+                    entry.Data.Truncate(offset);
+                    entry.Info = new UploadInfo { Id = upload.Id };
+                    break;
+                default:
+                    entry.Data.Truncate(offset);
+                    break;
+            }
+
+            return ValueTask.FromResult(_defect == StoreDefect.DiscardReturnsStaleUpload ? upload : Describe(entry));
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            RemoveAll();
+            foreach (var orphan in _orphans.Values)
+            {
+                orphan.Dispose();
+            }
+
+            _orphans.Clear();
+        }
+    }
+
+    private UploadInfo Describe(NewUpload upload)
+    {
+        var metadata = upload.Metadata;
+        if (_defect == StoreDefect.MetadataAsText)
+        {
+            metadata = UploadMetadata.Create(metadata.Select(e => new KeyValuePair<string, ReadOnlyMemory<byte>>(e.Key, Encoding.UTF8.GetBytes(Encoding.UTF8.GetString(e.Value.Span)))));
+        }
+        else if (_defect == StoreDefect.MetadataUnordered)
+        {
+            metadata = UploadMetadata.Create(metadata.OrderBy(e => e.Key, StringComparer.Ordinal));
+        }
+
+        var concatenation = upload.Concatenation;
+        if (_defect == StoreDefect.PartialRoleLost && concatenation is { IsPartial: true })
+        {
+            concatenation = null;
+        }
+        else if (_defect == StoreDefect.FinalPartialIdsSorted && concatenation is { IsFinal: true } final)
+        {
+            concatenation = UploadConcatenation.Final([.. final.PartialIds.Order(StringComparer.Ordinal)]);
+        }
+
+        return new UploadInfo
+        {
+            Id = upload.Id,
+            Length = _defect switch
+            {
+                StoreDefect.ZeroLengthStoredAsDeferred when upload.Length == 0 => null,
+                StoreDefect.DeferredCreateStoresZero when upload.Length is null && upload.Concatenation is not { IsFinal: true } => 0,
+                _ => upload.Length,
+            },
+            Metadata = metadata,
+            Concatenation = concatenation,
+            CreatedAt = _defect == StoreDefect.CreatedAtNotKept ? DateTimeOffset.UtcNow : upload.CreatedAt,
+            ExpiresAt = _defect == StoreDefect.ExpiryNotStamped ? null : upload.ExpiresAt,
+            Storage = new Dictionary<string, string> { ["Type"] = "memory" },
+        };
+    }
+
+    private UploadInfo Describe(Entry entry) =>
+        entry.Info with { Offset = _defect == StoreDefect.OffsetRecordedAfterSuccessOnly ? entry.RecordedOffset : entry.Data.Length };
+
+    private UploadInfo Insert(UploadInfo info)
+    {
+        lock (_gate)
+        {
+            if (_uploads.TryGetValue(info.Id, out var existing))
+            {
+                if (_defect != StoreDefect.CreateOverwritesExisting)
+                {
+                    throw new UploadAlreadyExistsException(info.Id);
+                }
+
+                existing.Data.Dispose();
+            }
+
+            var entry = NewEntry(info);
+            _uploads[info.Id] = entry;
+            return Describe(entry);
+        }
+    }
+
+    private Entry NewEntry(UploadInfo info)
+    {
+        var data = _orphans.Remove(info.Id, out var orphan) ? orphan : new NativeBuffer();
+        return new Entry(info, data, Interlocked.Increment(ref _sequence)) { RecordedOffset = data.Length };
+    }
+
+    private Entry Find(string uploadId)
+    {
+        lock (_gate)
+        {
+            return _uploads.TryGetValue(uploadId, out var entry) ? entry : throw new UploadNotFoundException(uploadId);
+        }
+    }
+
+    private void RemoveAll()
+    {
+        foreach (var entry in _uploads.Values)
+        {
+            entry.Data.Dispose();
+        }
+
+        _uploads.Clear();
+    }
+
+    private sealed class Entry(UploadInfo info, NativeBuffer data, long sequence)
+    {
+        public UploadInfo Info { get; set; } = info;
+
+        public NativeBuffer Data { get; } = data;
+
+        public long Sequence { get; } = sequence;
+
+        public long RecordedOffset { get; set; }
+
+        public StrongBox<long> SharedReadPosition { get; } = new();
+    }
+
+    /// <summary>Reads a range of an upload's data, one lock per read.</summary>
+    private sealed class RangeStream(ReferenceStore store, Entry entry, StrongBox<long> position, long end, bool skipsWhenSmall) : Stream
+    {
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position
+        {
+            get => throw new NotSupportedException();
+            set => throw new NotSupportedException();
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+        public override int Read(Span<byte> buffer)
+        {
+            lock (store._gate)
+            {
+                var remaining = end - position.Value;
+                if (remaining <= 0)
+                {
+                    return 0;
+                }
+
+                var read = entry.Data.Read(position.Value, buffer[..(int)Math.Min(buffer.Length, remaining)]);
+                position.Value += skipsWhenSmall ? Math.Max(read, Math.Min(BlockSize, remaining)) : read;
+                return read;
+            }
+        }
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            Task.FromResult(Read(buffer.AsSpan(offset, count)));
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+            ValueTask.FromResult(Read(buffer.Span));
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+}
