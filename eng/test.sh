@@ -60,6 +60,11 @@ node_rc=0
   --test-reporter=tap --test-reporter-destination="$results/e2e.tap" \
   ./*.test.mjs) || node_rc=$?
 
+# 4b. The third-party sample (samples/InMemoryStore) against the libraries just packed into the local feed; its trx
+#     is counted below.
+step "eng/test-sample.sh"
+bash "$root/eng/test-sample.sh" --results "$results/InMemoryStore.Sample" || dotnet_rc=$?
+
 # 5. One summary over every trx file and the node runner's counts.
 passed=0 failed=0 skipped=0
 counter() { # counter NAME TEXT -> the number in NAME="..." within TEXT, or 0

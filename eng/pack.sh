@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Packs every library of the repository into artifacts/packages, the folder nuget.config adds as the feed "tus-local".
+# Every pack gets a version no earlier pack used, <Version of Directory.Build.props>-local.<UTC date-time>, so a NuGet
+# cache can never serve stale bits under a reused version. It builds in a tree of its own (artifacts/pack-build), so
+# the regular bin/ and obj/ folders are left alone, and concurrent runs wait for each other.
+#
+# Usage: eng/pack.sh [VERSION]    (VERSION defaults to TUS_PACKAGE_VERSION, then to a fresh local version)
+# The last line printed is the version packed.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+exec </dev/null
+
+feed="$root/artifacts/packages"
+build="$root/artifacts/pack-build"
+mkdir -p "$feed" "$build"
+
+# One pack at a time: they share the build tree.
+exec 9>"$build/.lock"
+flock 9
+
+version="${1:-${TUS_PACKAGE_VERSION:-}}"
+if [[ -z "$version" ]]; then
+  base="$(dotnet msbuild Tus.Core/Tus.Core.csproj -getProperty:Version)"
+  version="$base-local.$(date -u +%Y%m%d-%H%M%S)"
+fi
+
+# The libraries: every top-level Tus.*/Tus.*.csproj that is packable (Tus.Server, an application, is not).
+libraries=()
+for project in Tus.*/Tus.*.csproj; do
+  if [[ "$(dotnet msbuild "$project" -getProperty:IsPackable)" == "true" ]]; then
+    libraries+=("$project")
+  fi
+done
+if ((${#libraries[@]} == 0)); then
+  echo "eng/pack.sh: no packable library found" >&2
+  exit 1
+fi
+
+# Local packs older than an hour are dropped; a run in progress elsewhere keeps its own.
+find "$feed" -maxdepth 1 -name 'Tus.*-local.*.nupkg' -mmin +60 -delete
+
+# One solution of just the libraries, so that a single restore and build serves every pack.
+{
+  echo '<Solution>'
+  for project in "${libraries[@]}"; do
+    echo "  <Project Path=\"../../$project\" />"
+  done
+  echo '</Solution>'
+} >"$build/Libraries.slnx"
+
+printf '\n==> dotnet pack %s (%s)\n' "${libraries[*]}" "$version"
+dotnet pack "$build/Libraries.slnx" -c Release --artifacts-path "$build" -p:Version="$version" -p:PackageOutputPath="$feed"
+
+echo
+echo "Packed ${#libraries[@]} libraries into $feed:"
+for project in "${libraries[@]}"; do
+  echo "  $(basename "$project" .csproj).$version.nupkg"
+done
+echo "$version"

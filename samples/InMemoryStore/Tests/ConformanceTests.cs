@@ -1,0 +1,32 @@
+using Tus.Conformance;
+using Xunit;
+
+namespace Contoso.Tus.Tests;
+
+// The core suites every store runs.
+public sealed class InMemoryStoreTests(InMemoryStoreFixture fixture) : StoreConformanceTests<InMemoryStoreFixture>(fixture)
+{
+    // A deliberate divergence, documented: it reports as skipped, with the reason.
+    public override Task AppendAsync_LargeNonSeekableStream_StreamsWithBoundedMemory()
+    {
+        Assert.Skip("InMemoryTusStore keeps every upload in memory by design: appending 64 MiB allocates 64 MiB.");
+        return Task.CompletedTask;
+    }
+}
+
+public sealed class InMemoryStoreReadBackTests(InMemoryStoreFixture fixture) : ReadBackConformanceTests<InMemoryStoreFixture>(fixture);
+
+// One suite per capability the store declares (it does not offer concatenation).
+public sealed class InMemoryStoreTerminationTests(InMemoryStoreFixture fixture) : TerminationConformanceTests<InMemoryStoreFixture>(fixture);
+
+public sealed class InMemoryStoreDeferredLengthTests(InMemoryStoreFixture fixture) : DeferredLengthConformanceTests<InMemoryStoreFixture>(fixture);
+
+public sealed class InMemoryStoreExpirationTests(InMemoryStoreFixture fixture) : ExpirationConformanceTests<InMemoryStoreFixture>(fixture);
+
+public sealed class InMemoryStoreChecksumTests(InMemoryStoreFixture fixture) : ChecksumConformanceTests<InMemoryStoreFixture>(fixture);
+
+// The tus engine over the store, through real HTTP; the concatenation scenarios report as skipped.
+public sealed class InMemoryStoreProtocolTests(InMemoryStoreFixture fixture) : ProtocolConformanceTests<InMemoryStoreFixture>(fixture);
+
+// Fails if the store declares a capability whose suite is missing above.
+public sealed class InMemoryStoreCoverageTests(InMemoryStoreFixture fixture) : ConformanceCoverageTests<InMemoryStoreFixture>(fixture);
