@@ -126,7 +126,7 @@ internal sealed class RequestBodyStream : Stream
 
     /// <summary>
     /// Writes the body into <paramref name="destination"/>. Network buffers arrive in small segments (4 KiB in Kestrel), so
-    /// they are gathered into one pooled buffer per request and written in large blocks: one system call per block rather
+    /// they are gathered into one pooled 64 KiB buffer per request and written in large blocks: one system call per block rather
     /// than per segment. A large contiguous segment is written as it is, with no copy.
     /// </summary>
     public override async Task CopyToAsync(Stream destination, int bufferSize, CancellationToken cancellationToken)
@@ -176,7 +176,9 @@ internal sealed class RequestBodyStream : Stream
         }
     }
 
-    private const int CoalescingBlockSize = 128 * 1024;
+    // Below the large object heap's threshold (85,000 bytes): with many concurrent uploads the shared pool runs dry and
+    // the extra blocks are fresh arrays, which then die young in gen0 instead of piling up in the LOH until a full GC.
+    private const int CoalescingBlockSize = 64 * 1024;
 
     private async ValueTask WriteAsync(Stream destination, ReadOnlyMemory<byte> memory, ReadOnlySequence<byte> segment, CancellationToken cancellationToken)
     {
