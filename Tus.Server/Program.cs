@@ -60,10 +60,12 @@ ServerLog.Storage(logger, settings.UploadDirectory);
 var engine = app.Services.GetRequiredService<TusEngine>();
 
 app.MapTus(settings.BasePath);
-app.MapGet("/health", () => Results.Text("ok", "text/plain; charset=utf-8"));
+// Plain request delegates rather than minimal-API handlers: those are compiled from expression trees at start-up,
+// which loads System.Linq.Expressions and JIT-compiles the result (a few MiB of resident memory for two tiny routes).
+app.MapGet("/health", static context => WriteText(context, "ok", "text/plain; charset=utf-8"));
 if (settings.BasePath != "/")
 {
-    app.MapGet("/", (HttpContext context) => Results.Text(LandingPage.Render(context.Request, settings.BasePath, engine.Extensions), "text/html; charset=utf-8"));
+    app.MapGet("/", context => WriteText(context, LandingPage.Render(context.Request, settings.BasePath, engine.Extensions), "text/html; charset=utf-8"));
 }
 
 app.Lifetime.ApplicationStarted.Register(() =>
@@ -88,6 +90,13 @@ catch (IOException ex)
 }
 
 return 0;
+
+static Task WriteText(HttpContext context, string text, string contentType)
+{
+    context.Response.ContentType = contentType;
+    context.Response.ContentLength = System.Text.Encoding.UTF8.GetByteCount(text);
+    return context.Response.WriteAsync(text, context.RequestAborted);
+}
 
 /// <summary>The server's log messages.</summary>
 internal static partial class ServerLog
