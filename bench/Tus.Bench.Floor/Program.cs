@@ -26,6 +26,13 @@ for (var i = 0; i + 1 < args.Length; i += 2)
 var builder = WebApplication.CreateSlimBuilder();
 builder.Logging.ClearProviders();
 builder.WebHost.UseUrls($"http://{host}:{port}");
+// The same socket transport settings as Tus.Server (see its Program.cs), so that the gap between the two is the tus
+// work and the storage, not a differently tuned transport.
+builder.WebHost.UseSockets(o =>
+{
+    o.MaxReadBufferSize = 64 * 1024;
+    o.WaitForDataBeforeAllocatingBuffer = false;
+});
 builder.WebHost.ConfigureKestrel(o =>
 {
     o.Limits.MaxRequestBodySize = null;

@@ -64,7 +64,17 @@ static async Task<RunResult> RunOnceAsync(ServerKind kind, Scenario scenario, in
     };
     using var http = new HttpClient(handler) { Timeout = TimeSpan.FromMinutes(5) };
     var client = new TusClient(http);
-    await using var server = await ServerProcess.StartAsync(kind, http);
+    ServerProcess server;
+    try
+    {
+        server = await ServerProcess.StartAsync(kind, http);
+    }
+    catch (InvalidOperationException e)
+    {
+        return new RunResult(kind.Name, scenario.Key, round, 0, 0, 0, 0, e.Message);
+    }
+
+    await using var running = server;
     var idle = server.Rss();
     try
     {
@@ -85,6 +95,12 @@ static async Task<RunResult> RunOnceAsync(ServerKind kind, Scenario scenario, in
         var seconds = clock.Elapsed.TotalSeconds;
         var cpu = (server.CpuTime() - cpuBefore).TotalSeconds;
         var peak = server.PeakRss();
+        if (Environment.GetEnvironmentVariable("BENCH_PROBE") is { Length: > 0 } probe)
+        {
+            // Diagnostics while tuning: a path the server under test answers with its own figures.
+            Console.Error.WriteLine($"    probe {kind.Name}: {await http.GetStringAsync(new Uri($"http://127.0.0.1:{server.Port}{probe}"))}");
+        }
+
         if (kind.Name != "floor" && server.StoredBytes() < scenario.TotalBytes)
         {
             throw new InvalidOperationException($"the upload directory holds {server.StoredBytes()} bytes, fewer than the {scenario.TotalBytes} sent");
@@ -152,6 +168,6 @@ internal sealed record Options(string TusDll, string FloorDll, string NodeScript
             return null;
         }
 
-        return new Options(tus, floor, node, quick, rounds ?? (quick ? 1 : 3), only, servers, output, name ?? (quick ? "quick" : "latest"), environment);
+        return new Options(Path.GetFullPath(tus), Path.GetFullPath(floor), Path.GetFullPath(node), quick, rounds ?? (quick ? 1 : 3), only, servers, output, name ?? (quick ? "quick" : "latest"), environment);
     }
 }
