@@ -3,8 +3,8 @@ namespace Tus.Conformance.Internal;
 /// <summary>
 /// A non-seekable, read-only stream of <see cref="Pattern"/> bytes that holds none of them, so it can stand for a
 /// request body of any size and allocates nothing per read. It can end early (a body that broke off), cancel a token
-/// once a given number of bytes went out (an engine abandoning a write), and yield between reads so that parallel
-/// appends interleave.
+/// once a given number of bytes went out (an engine abandoning a write), and pace its reads so that parallel appends
+/// interleave.
 /// </summary>
 internal sealed class GeneratedStream : Stream
 {
@@ -32,8 +32,9 @@ internal sealed class GeneratedStream : Stream
     /// <summary>The source <see cref="CancelAfter"/> cancels.</summary>
     public CancellationTokenSource? CancelSource { get; init; }
 
-    /// <summary>Whether every read yields first, so that concurrent readers interleave.</summary>
-    public bool YieldOnRead { get; init; }
+    /// <summary>Whether every read waits a millisecond first (a body arriving over a network), so that concurrent
+    /// appends interleave whatever the thread pool does.</summary>
+    public bool PaceReads { get; init; }
 
     /// <summary>How many bytes went out so far.</summary>
     public long Delivered { get; private set; }
@@ -61,9 +62,9 @@ internal sealed class GeneratedStream : Stream
 
     public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        if (YieldOnRead)
+        if (PaceReads)
         {
-            return YieldThenProduceAsync(buffer, cancellationToken);
+            return PacedProduceAsync(buffer, cancellationToken);
         }
 
         try
@@ -76,9 +77,9 @@ internal sealed class GeneratedStream : Stream
         }
     }
 
-    private async ValueTask<int> YieldThenProduceAsync(Memory<byte> buffer, CancellationToken cancellationToken)
+    private async ValueTask<int> PacedProduceAsync(Memory<byte> buffer, CancellationToken cancellationToken)
     {
-        await Task.Yield();
+        await Task.Delay(1, cancellationToken).ConfigureAwait(false);
         return Produce(buffer.Span, cancellationToken);
     }
 

@@ -270,13 +270,15 @@ public abstract class LockerConformanceTests<TFixture> : IClassFixture<TFixture>
     }
 
     /// <summary>
-    /// A waiter is served even while another client keeps re-acquiring the upload as soon as it releases it: a released
-    /// lock goes to those already waiting, not to whoever asks first (no starvation).
+    /// A waiter is served even while the holder keeps re-acquiring the upload the moment it lets go: once the holder has
+    /// been asked to release, the lock goes to the request already waiting, not back to the holder (no starvation).
     /// </summary>
     [Fact]
     public virtual async Task AcquireAsync_GreedyHolder_DoesNotStarveAWaiter()
     {
         var id = UploadId.New();
+        var waiterServed = 0;
+        var regained = 0;
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(Ct);
         var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var greedy = Task.Run(async () =>
@@ -290,8 +292,13 @@ public abstract class LockerConformanceTests<TFixture> : IClassFixture<TFixture>
                     await Task.Delay(2, CancellationToken.None);
 
                     // Release and ask again at once, without yielding in between.
+                    var asked = held.ReleaseRequested.IsCancellationRequested;
                     await held.DisposeAsync();
                     held = await Locker.AcquireAsync(id, stop.Token);
+                    if (asked && Volatile.Read(ref waiterServed) == 0)
+                    {
+                        Interlocked.Increment(ref regained);
+                    }
                 }
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
@@ -303,11 +310,17 @@ public abstract class LockerConformanceTests<TFixture> : IClassFixture<TFixture>
         });
         await WithinAsync(started.Task, "the greedy holder to take the lock");
 
-        var waiter = await Record.ExceptionAsync(async () => await (await AcquireWithinAsync(Peer, id, "an upload a greedy holder keeps re-acquiring", Patience / 2)).DisposeAsync());
+        var waiter = await Record.ExceptionAsync(async () =>
+        {
+            var held = await AcquireWithinAsync(Peer, id, "an upload a greedy holder keeps re-acquiring", Patience / 2);
+            Volatile.Write(ref waiterServed, 1);
+            await held.DisposeAsync();
+        });
         await stop.CancelAsync();
         await WithinAsync(greedy, "the greedy holder to stop");
 
         Assert.True(waiter is null, $"A waiter never got the lock while another client kept re-acquiring it: {waiter?.Message}");
+        Assert.True(regained == 0, $"A holder asked to release got the lock back {regained} times while another request waited for it; a released lock must go to the request already waiting.");
     }
 
     /// <summary>When many requests wait for one upload, each is granted the lock in turn once the one before releases:

@@ -314,7 +314,7 @@ public abstract class StoreConformanceTests<TFixture> : StoreConformanceTestBase
         }
 
         var appends = created.Select((upload, i) => Task.Run(async () =>
-            await Store.AppendAsync(upload, new GeneratedStream(10 + i, 0, length) { MaxRead = 4096 + (i * 512), YieldOnRead = true }, Ct)));
+            await Store.AppendAsync(upload, new GeneratedStream(10 + i, 0, length) { MaxRead = 8192 + (i * 512), PaceReads = true }, Ct)));
         var counts = await Task.WhenAll(appends);
 
         Assert.All(counts, count => Assert.Equal(length, count));

@@ -31,7 +31,8 @@ public enum LockerDefect
     /// <summary>Disposing a released lock again releases whoever holds the upload now.</summary>
     DoubleDisposeReleasesAgain,
 
-    /// <summary>A released lock is free for whoever asks first; waiters are only woken to try again (barging).</summary>
+    /// <summary>A released lock is free for whoever asks first; waiters learn of the release a few milliseconds later,
+    /// as watchers of a lock service do, and try again (barging).</summary>
     Barging,
 
     /// <summary>A release wakes the first waiter and forgets the others.</summary>

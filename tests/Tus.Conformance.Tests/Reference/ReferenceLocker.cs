@@ -168,10 +168,12 @@ internal sealed class ReferenceLocker(LockTable table, LockerDefect defect) : IT
     {
         if (defect == LockerDefect.Barging)
         {
+            // Waiters learn of the release the way watchers of a lock service do, a few milliseconds later; whoever
+            // asks in between takes the lock.
             slot.Holder = null;
             var woken = slot.Waiters.ToList();
             slot.Waiters.Clear();
-            after.Add(() => woken.ForEach(w => w.TrySetResult(null)));
+            after.Add(() => _ = Task.Delay(20).ContinueWith(_ => woken.ForEach(w => w.TrySetResult(null)), TaskScheduler.Default));
             return;
         }
 

@@ -61,7 +61,8 @@ internal sealed class ReferenceStore :
                 }
             }
 
-            await Task.Yield();
+            // A round trip to a backend between the check and the write.
+            await Task.Delay(10, cancellationToken);
             lock (_gate)
             {
                 _uploads[upload.Id] = NewEntry(info);
@@ -78,7 +79,8 @@ internal sealed class ReferenceStore :
 
             try
             {
-                await Task.Yield();
+                // A round trip to a backend while the flag is up.
+                await Task.Delay(10, cancellationToken);
                 return Insert(info);
             }
             finally
@@ -146,7 +148,8 @@ internal sealed class ReferenceStore :
                 {
                     if (_defect == StoreDefect.SharedAppendBuffer)
                     {
-                        await Task.Yield();
+                        // An asynchronous write to a backend, during which other appends reuse the buffer.
+                        await Task.Delay(1, cancellationToken);
                     }
 
                     lock (_gate)

@@ -52,7 +52,8 @@ public enum StoreDefect
     /// <summary>An empty body makes AppendAsync throw (as a backend refusing empty parts would).</summary>
     EmptyAppendFails,
 
-    /// <summary>All appends share one buffer and yield between reading and writing it, so parallel appends mix bytes.</summary>
+    /// <summary>All appends share one buffer and wait (an asynchronous write) between filling and storing it, so parallel
+    /// appends mix bytes.</summary>
     SharedAppendBuffer,
 
     /// <summary>AppendAsync copies the whole body into memory before storing it.</summary>
