@@ -2,7 +2,7 @@
 # The benchmarks in one command: Tus.Server (file store) vs @tus/server + @tus/file-store vs the floor (Kestrel
 # discarding bodies), interleaved, each server fresh per scenario run on 127.0.0.1. Prints the Markdown table and
 # writes bench/results/latest.{md,svg,csv} (--quick: bench/results/quick.*, one round at smaller sizes).
-#   bash bench/run.sh [--quick] [--rounds N] [--only single,chunked,small,small-cwu,many] [--servers tus,node,floor]
+#   bash bench/run.sh [--quick] [--rounds N (default 5)] [--only single,chunked,small,small-cwu,many] [--servers tus,node,floor]
 #                     [--tus-env KEY=VALUE]...
 # Needs the .NET 10 SDK, Node >= 20.19 with npm. Loopback only; takes about 10-15 minutes (--quick: about 1 minute).
 set -euo pipefail
@@ -14,7 +14,7 @@ exec </dev/null
 args=()
 for arg in "$@"; do
   case "$arg" in
-    --tus) args+=(--servers Tus.Server) ;;
+    --tus) args+=(--servers tus) ;;
     *) args+=("$arg") ;;
   esac
 done

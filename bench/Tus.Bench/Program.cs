@@ -22,7 +22,7 @@ var servers = new List<ServerKind>
     new("Tus.Server", "Tus.Server (file store)", "dotnet", (port, dir) => [options.TusDll, "--host", "127.0.0.1", "--port", port.ToString(CultureInfo.InvariantCulture), "--upload-dir", dir], "/files/", options.TusEnvironment),
     new("@tus/server", "@tus/server + @tus/file-store", "node", (port, dir) => [options.NodeScript, "127.0.0.1", port.ToString(CultureInfo.InvariantCulture), dir], "/files/", new Dictionary<string, string>()),
     new("floor", "floor (Kestrel, body discarded)", "dotnet", (port, _) => [options.FloorDll, "--host", "127.0.0.1", "--port", port.ToString(CultureInfo.InvariantCulture)], "/files/", new Dictionary<string, string>()),
-}.Where(s => options.Servers.Count == 0 || options.Servers.Contains(s.Name) || options.Servers.Contains(s.Name.Trim('@').Split('/')[0])).ToList();
+}.Where(s => options.Servers.Count == 0 || options.Servers.Contains(s.Name) || options.Servers.Contains(Alias(s.Name))).ToList();
 
 var pattern = new byte[1024 * 1024];
 new Random(20240501).NextBytes(pattern);
@@ -52,6 +52,13 @@ await File.WriteAllTextAsync(Path.Combine(options.OutputDirectory, options.Name 
 await File.WriteAllTextAsync(Path.Combine(options.OutputDirectory, options.Name + ".csv"), report.Csv());
 return runs.Any(r => r.Error is not null) ? 1 : 0;
 
+static string Alias(string name) => name switch
+{
+    "Tus.Server" => "tus",
+    "@tus/server" => "node",
+    _ => name,
+};
+
 static async Task<RunResult> RunOnceAsync(ServerKind kind, Scenario scenario, int round, byte[] pattern)
 {
     using var handler = new SocketsHttpHandler
@@ -79,13 +86,18 @@ static async Task<RunResult> RunOnceAsync(ServerKind kind, Scenario scenario, in
     try
     {
         using var deadline = new CancellationTokenSource(TimeSpan.FromMinutes(5));
-        // Warm-up, not timed: 64 small uploads each way and one of 32 MiB, so that what is measured is a running server
-        // rather than first-call costs (the JIT's tiers in .NET and V8 alike, lazy start-up). Peak RSS includes it.
-        for (var i = 0; i < 64; i++)
+        // Warm-up, not timed: small uploads each way (8 at a time) and one of 32 MiB, so that what is measured is a
+        // running server rather than first-call costs (the JIT's tiers in .NET and V8 alike, lazy start-up). Peak RSS
+        // includes it.
+        var warmups = int.TryParse(Environment.GetEnvironmentVariable("BENCH_WARMUP"), CultureInfo.InvariantCulture, out var n) ? n : WarmupUploads;
+        await Task.WhenAll(Enumerable.Range(0, 8).Select(async _ =>
         {
-            var warm = await client.CreateAsync(server.BaseUri, 128 * 1024, 64 * 1024, pattern, deadline.Token);
-            await client.PatchAsync(warm, 64 * 1024, 64 * 1024, pattern, deadline.Token);
-        }
+            for (var i = 0; i < warmups / 8; i++)
+            {
+                var warm = await client.CreateAsync(server.BaseUri, 128 * 1024, 64 * 1024, pattern, deadline.Token);
+                await client.PatchAsync(warm, 64 * 1024, 64 * 1024, pattern, deadline.Token);
+            }
+        }));
 
         var warmBig = await client.CreateAsync(server.BaseUri, 32 << 20, 0, pattern, deadline.Token);
         await client.PatchAsync(warmBig, 0, 32 << 20, pattern, deadline.Token);
@@ -112,6 +124,13 @@ static async Task<RunResult> RunOnceAsync(ServerKind kind, Scenario scenario, in
     {
         return new RunResult(kind.Name, scenario.Key, round, 0, 0, 0, idle, e.Message + "\n" + ServerProcess.ReadLog(server.Directory));
     }
+}
+
+/// <summary>The bench's settings.</summary>
+internal static partial class Program
+{
+    /// <summary>Uploads (creation-with-upload, then a PATCH) sent before each measured scenario.</summary>
+    public const int WarmupUploads = 400;
 }
 
 /// <summary>One server running one scenario once.</summary>
@@ -168,6 +187,6 @@ internal sealed record Options(string TusDll, string FloorDll, string NodeScript
             return null;
         }
 
-        return new Options(Path.GetFullPath(tus), Path.GetFullPath(floor), Path.GetFullPath(node), quick, rounds ?? (quick ? 1 : 3), only, servers, output, name ?? (quick ? "quick" : "latest"), environment);
+        return new Options(Path.GetFullPath(tus), Path.GetFullPath(floor), Path.GetFullPath(node), quick, rounds ?? (quick ? 1 : 5), only, servers, output, name ?? (quick ? "quick" : "latest"), environment);
     }
 }
