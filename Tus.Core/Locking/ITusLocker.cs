@@ -8,8 +8,13 @@ public interface ITusLocker
     /// (its <see cref="ITusLock.ReleaseRequested"/> fires), so a stale request ends instead of the newcomer failing.
     /// </summary>
     /// <param name="uploadId">The upload to lock.</param>
-    /// <param name="cancellationToken">Ends the wait; the engine folds its lock timeout into it. When it fires the
-    /// method throws <see cref="OperationCanceledException"/> and holds nothing.</param>
+    /// <param name="cancellationToken">Ends the wait; the engine folds its lock timeout into it. When it fires (or has
+    /// fired already, even for a free upload) the method throws <see cref="OperationCanceledException"/> and holds
+    /// nothing; a waiter that gave up is never granted the lock later.</param>
+    /// <remarks>
+    /// No wake-up may be lost, and a holder asked to release must not get the lock back ahead of a request already
+    /// waiting for it, so a stale request can always be displaced. Lockers may grant waiters in any order beyond that.
+    /// </remarks>
     /// <returns>The held lock; dispose it to release.</returns>
     ValueTask<ITusLock> AcquireAsync(string uploadId, CancellationToken cancellationToken);
 }

@@ -9,6 +9,9 @@ namespace Tus.Stores;
 /// <para>The engine guarantees that, for any one upload, calls that change it (<see cref="AppendAsync"/> and the
 /// capability methods) never run concurrently: it holds the upload's lock around them. Calls for different uploads run
 /// in parallel.</para>
+/// <para>Every method that returns an <see cref="UploadInfo"/> returns it as it is stored now, with the current offset.
+/// Methods given an upload that no longer exists throw <see cref="UploadNotFoundException"/>, except deletions, which
+/// succeed. Stores keep metadata entries in the order they were given.</para>
 /// <para>Stores never see transport errors. A request body that breaks off, times out or is interrupted ends cleanly
 /// for the store as the end of <c>data</c>; the store persists what arrived.</para>
 /// </remarks>
