@@ -12,7 +12,7 @@ namespace Tus;
 /// The tus protocol engine: turns one <see cref="TusRequest"/> into one <see cref="TusResponse"/>, over the configured
 /// store and locker. It knows nothing of any web server; Tus.AspNetCore hosts it in ASP.NET Core.
 /// </summary>
-public sealed class TusEngine
+public sealed class TusEngine : IDisposable
 {
     private readonly EngineContext _context;
 
@@ -68,7 +68,10 @@ public sealed class TusEngine
         return RequestDispatcher.HandleAsync(_context, request);
     }
 
-    /// <summary>Removes every expired unfinished upload that no request holds right now.</summary>
+    /// <summary>Releases the engine's timers. Requests still running finish; their store calls are then bounded only by the store-call timeout.</summary>
+    public void Dispose() => _context.Dispose();
+
+    /// <summary>Removes every expired unfinished upload that no request holds right now (it never interrupts one).</summary>
     /// <param name="cancellationToken">Ends the sweep early.</param>
     /// <returns>How many uploads were removed; 0 when expiration is off.</returns>
     public ValueTask<int> RemoveExpiredUploadsAsync(CancellationToken cancellationToken) =>

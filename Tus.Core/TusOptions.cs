@@ -26,6 +26,26 @@ public sealed class TusOptions
     /// <summary>How long a request waits for another request to release an upload before answering 423. Default: 10 seconds.</summary>
     public TimeSpan LockTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// How long one storage call may take before the engine abandons it, answers 503 (<c>ERR_STORE_TIMEOUT</c>) and
+    /// releases the upload's lock. For an append it is the time the store may spend without progress: without reading
+    /// from the body (waiting for a slow client does not count) or, once the body ended, finishing. Default: 60 seconds.
+    /// </summary>
+    public TimeSpan StoreCallTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// How long the store may take to assemble a final upload from its partial uploads (it copies them all, so it gets
+    /// longer than <see cref="StoreCallTimeout"/>). Default: 10 minutes.
+    /// </summary>
+    public TimeSpan ConcatenationTimeout { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>
+    /// How long store calls in flight may go on once the host starts stopping. Request bodies end at once (their bytes
+    /// kept, the request answered 503); what the store still has to persist then gets this long before its token fires.
+    /// Default: 10 seconds.
+    /// </summary>
+    public TimeSpan ShutdownGracePeriod { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>Whether GET downloads finished uploads. Default: <see langword="true"/>.</summary>
     public bool EnableDownload { get; set; } = true;
 
@@ -73,6 +93,12 @@ public sealed class TusOptions
         RequirePositive(errors, nameof(ExpirationSweepInterval), ExpirationSweepInterval);
         RequirePositive(errors, nameof(ReadTimeout), ReadTimeout);
         RequirePositive(errors, nameof(LockTimeout), LockTimeout);
+        RequirePositive(errors, nameof(StoreCallTimeout), StoreCallTimeout);
+        RequirePositive(errors, nameof(ConcatenationTimeout), ConcatenationTimeout);
+        if (ShutdownGracePeriod < TimeSpan.Zero)
+        {
+            errors.Add($"{nameof(ShutdownGracePeriod)} must not be negative (got {ShutdownGracePeriod}).");
+        }
         if (Events is null)
         {
             errors.Add($"{nameof(Events)} must not be null.");

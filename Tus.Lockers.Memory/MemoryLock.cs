@@ -16,13 +16,16 @@ internal sealed class MemoryLock : ITusLock
     private CancellationTokenSource? _releaseSource;
     private bool _releaseRequested;
 
-    public MemoryLock(MemoryLocker owner, string uploadId)
+    public MemoryLock(MemoryLocker owner, string uploadId, long fencingToken)
     {
         _owner = owner;
         UploadId = uploadId;
+        FencingToken = fencingToken;
     }
 
     public string UploadId { get; }
+
+    public long FencingToken { get; }
 
     public CancellationToken ReleaseRequested => _owner.GetReleaseRequested(this);
 

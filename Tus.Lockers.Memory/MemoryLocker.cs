@@ -32,6 +32,10 @@ public sealed class MemoryLocker : ITusLocker
     // An upload with neither holder nor waiter has no entry. Guarded by _gate, like every mutable field of the locks.
     private readonly Dictionary<string, MemoryLock> _holders = new(StringComparer.Ordinal);
 
+    // One counter for every upload: entries are dropped when idle, so a per-upload count would start over, while this
+    // one only grows, which makes every grant's token larger than any earlier grant's of the same upload.
+    private long _fencingTokens;
+
     /// <summary>Creates a locker with no lock held.</summary>
     public MemoryLocker()
     {
@@ -69,7 +73,7 @@ public sealed class MemoryLocker : ITusLocker
         {
             if (!_holders.TryGetValue(uploadId, out var holder))
             {
-                var acquired = new MemoryLock(this, uploadId);
+                var acquired = new MemoryLock(this, uploadId, ++_fencingTokens);
                 _holders.Add(uploadId, acquired);
                 return new ValueTask<ITusLock>(acquired);
             }
@@ -84,6 +88,30 @@ public sealed class MemoryLocker : ITusLocker
         // canceled at once and runs its callbacks on the thread pool.
         _ = toSignal?.CancelAsync();
         return WaitAsync(waiter, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    /// <remarks>Takes the lock only when the upload has no holder (and so no waiter); never signals anyone.</remarks>
+    /// <exception cref="ArgumentNullException"><paramref name="uploadId"/> is <see langword="null"/>.</exception>
+    public ValueTask<ITusLock?> TryAcquireAsync(string uploadId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(uploadId);
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled<ITusLock?>(cancellationToken);
+        }
+
+        lock (_gate)
+        {
+            if (_holders.ContainsKey(uploadId))
+            {
+                return new ValueTask<ITusLock?>((ITusLock?)null);
+            }
+
+            var acquired = new MemoryLock(this, uploadId, ++_fencingTokens);
+            _holders.Add(uploadId, acquired);
+            return new ValueTask<ITusLock?>(acquired);
+        }
     }
 
     /// <summary>Releases <paramref name="released"/>, handing the upload to the longest waiting request, if any.</summary>
@@ -111,7 +139,7 @@ public sealed class MemoryLocker : ITusLocker
 
             waiters.Remove(first);
             next = first.Value;
-            successor = new MemoryLock(this, released.UploadId);
+            successor = new MemoryLock(this, released.UploadId, ++_fencingTokens);
             if (waiters.Count > 0)
             {
                 // Nobody has seen the successor's token yet, so marking it is enough: it reads as already fired.

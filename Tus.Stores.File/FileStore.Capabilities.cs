@@ -5,7 +5,7 @@ using Tus.Stores.Internal;
 namespace Tus.Stores;
 
 /// <content>The capabilities, implemented explicitly: reach them through <see cref="ITusStore"/>'s properties.</content>
-public sealed partial class FileStore : ITusTerminationStore, ITusConcatenationStore, ITusDeferredLengthStore, ITusExpirationStore, ITusChecksumStore
+public sealed partial class FileStore : ITusTerminationStore, ITusConcatenationStore, ITusDeferredLengthStore, ITusExpirationStore, ITusChecksumStore, ITusListingStore
 {
     /// <inheritdoc />
     ValueTask ITusTerminationStore.DeleteAsync(string uploadId, CancellationToken cancellationToken) =>
@@ -141,12 +141,12 @@ public sealed partial class FileStore : ITusTerminationStore, ITusConcatenationS
     /// Lists every <c>{id}.info</c> file of the directory; temporary files and other names are skipped, and so are
     /// uploads whose info file is corrupt or that vanish during the listing.
     /// </remarks>
-    async IAsyncEnumerable<UploadInfo> ITusExpirationStore.ListExpiredAsync(DateTimeOffset now, [EnumeratorCancellation] CancellationToken cancellationToken)
+    async IAsyncEnumerable<UploadInfo> ITusListingStore.ListAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
         foreach (var id in UploadFiles.EnumerateIds(_directory))
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var upload = TryGetForListing(id, now);
+            var upload = TryGetForListing(id);
             if (upload is not null)
             {
                 yield return upload;
@@ -157,7 +157,6 @@ public sealed partial class FileStore : ITusTerminationStore, ITusConcatenationS
         }
     }
 
-    /// <inheritdoc />
     ValueTask<UploadInfo> ITusChecksumStore.DiscardFromAsync(UploadInfo upload, long offset, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(upload);
@@ -194,29 +193,17 @@ public sealed partial class FileStore : ITusTerminationStore, ITusConcatenationS
         return ValueTask.CompletedTask;
     }
 
-    private UploadInfo? TryGetForListing(string id, DateTimeOffset now)
+    /// <summary>The upload as <see cref="GetAsync"/> reads it, or <see langword="null"/> when it vanished meanwhile or its info is
+    /// corrupt: one broken upload must not break the listing of all the others.</summary>
+    private UploadInfo? TryGetForListing(string id)
     {
         var files = UploadFiles.Resolve(_directory, id, nameof(id));
-        FileInfoDocument? document;
         try
         {
-            document = files.ReadInfo();
-        }
-        catch (InvalidDataException)
-        {
-            return null;
-        }
-
-        // Checked before the data file is looked at: most uploads have not expired.
-        if (document?.ExpiresAt is not { } expiry || expiry > now || files.DataLength() is not { } offset)
-        {
-            return null;
-        }
-
-        try
-        {
-            var upload = document.ToUploadInfo(offset, files.Storage(), files.InfoPath);
-            return upload.IsExpiredAt(now) ? upload : null;
+            var document = files.ReadInfo();
+            return document is not null && files.DataLength() is { } offset
+                ? document.ToUploadInfo(offset, files.Storage(), files.InfoPath)
+                : null;
         }
         catch (InvalidDataException)
         {

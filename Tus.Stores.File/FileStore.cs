@@ -62,6 +62,9 @@ public sealed partial class FileStore : ITusStore
     public ITusChecksumStore? Checksum => this;
 
     /// <inheritdoc />
+    public ITusListingStore? Listing => this;
+
+    /// <inheritdoc />
     /// <exception cref="ArgumentException">The id is invalid, cannot name a file, or the upload's details are invalid.</exception>
     /// <exception cref="StorageFullException">The disk is full.</exception>
     public ValueTask<UploadInfo> CreateAsync(NewUpload upload, CancellationToken cancellationToken)

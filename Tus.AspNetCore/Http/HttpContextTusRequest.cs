@@ -1,4 +1,5 @@
 using System.IO.Pipelines;
+using System.Net;
 using System.Security.Claims;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Primitives;
@@ -32,6 +33,20 @@ internal sealed class HttpContextTusRequest(HttpContext context, string resource
     public override IServiceProvider? Services => context.RequestServices;
 
     public override string? GetHeader(string name) => Join(_request.Headers[name]);
+
+    public override IEnumerable<KeyValuePair<string, string>> EnumerateHeaders()
+    {
+        foreach (var header in _request.Headers)
+        {
+            foreach (var value in header.Value)
+            {
+                yield return new(header.Key, value ?? string.Empty);
+            }
+        }
+    }
+
+    public override IPEndPoint? RemoteEndPoint =>
+        context.Connection.RemoteIpAddress is { } address ? new IPEndPoint(address, context.Connection.RemotePort) : null;
 
     public override string? GetTrailer(string name)
     {

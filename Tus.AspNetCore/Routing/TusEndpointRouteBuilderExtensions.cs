@@ -1,6 +1,6 @@
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
-using Tus.AspNetCore.Hosting;
+using Tus.Hosting;
 using Tus.AspNetCore.Routing;
 
 // In the framework's namespace, like MapGet(), so that app.MapTus() needs no using directive.

@@ -1,4 +1,5 @@
 using Tus.Http;
+using Tus.Locking;
 using Tus.Protocol;
 using Tus.Stores;
 
@@ -89,7 +90,7 @@ internal static class Concatenation
     /// Assembles a final upload once all its partial uploads are complete; until then returns it unchanged. Call with
     /// the final upload's lock held.
     /// </summary>
-    public static async ValueTask<(UploadInfo Upload, TusError? Error)> TryCompleteAsync(EngineContext context, TusRequest request, UploadInfo final)
+    public static async ValueTask<(UploadInfo Upload, TusError? Error)> TryCompleteAsync(EngineContext context, TusRequest request, UploadInfo final, ITusLock held)
     {
         if (final.Concatenation is not { IsFinal: true } concatenation || final.IsComplete || context.Capabilities.Concatenation is not { } store)
         {
@@ -112,7 +113,13 @@ internal static class Concatenation
             return (final, TusError.MaxSizeExceeded);
         }
 
-        var completed = await store.ConcatenateAsync(final, partials, context.ServerStopping).ConfigureAwait(false);
+        // It copies every partial upload, so it gets its own, longer limit; the client going away does not stop it.
+        UploadInfo completed;
+        using (var call = new StoreCall(context, context.Options.ConcatenationTimeout, clientGone: default, held.Lost))
+        {
+            completed = await call.Await(store.ConcatenateAsync(final, partials, call.Token)).ConfigureAwait(false);
+        }
+
         await Notifications.CompletedAsync(context, request, completed).ConfigureAwait(false);
         return (completed, null);
     }

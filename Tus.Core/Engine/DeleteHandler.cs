@@ -1,5 +1,6 @@
 using Tus.Http;
 using Tus.Protocol;
+using Tus.Stores;
 
 namespace Tus.Engine;
 
@@ -17,13 +18,23 @@ internal static class DeleteHandler
         await using (held.ConfigureAwait(false))
         {
             // An expired upload may still be terminated: the client wants it gone, and so does the server.
-            var upload = await context.Store.GetAsync(uploadId, request.Aborted).ConfigureAwait(false);
+            UploadInfo? upload;
+            using (var call = context.StoreCall(request.Aborted, held.Lost))
+            {
+                upload = await call.Await(context.Store.GetAsync(uploadId, call.Token)).ConfigureAwait(false);
+            }
+
             if (upload is null)
             {
                 return response.Fail(TusError.UploadNotFound);
             }
 
-            await context.Capabilities.Termination!.DeleteAsync(uploadId, context.ServerStopping).ConfigureAwait(false);
+            // Once begun, a deletion is finished even if the client goes away.
+            using (var call = context.StoreCall(clientGone: default, held.Lost))
+            {
+                await call.Await(context.Capabilities.Termination!.DeleteAsync(uploadId, call.Token)).ConfigureAwait(false);
+            }
+
             await Notifications.TerminatedAsync(context, request, upload).ConfigureAwait(false);
             return response.Succeed(204);
         }

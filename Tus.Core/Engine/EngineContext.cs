@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using Tus.Locking;
 using Tus.Stores;
@@ -6,8 +5,11 @@ using Tus.Stores;
 namespace Tus.Engine;
 
 /// <summary>Everything the method handlers share: configured parts, derived capabilities, the shutdown signal.</summary>
-internal sealed class EngineContext
+internal sealed class EngineContext : IDisposable
 {
+    private readonly CancellationTokenSource _hardStop;
+    private readonly CancellationTokenRegistration _stoppingRegistration;
+
     public EngineContext(ITusStore store, ITusLocker locker, TusOptions options, TimeProvider time, ILogger logger, CancellationToken serverStopping)
     {
         Store = store;
@@ -18,6 +20,36 @@ internal sealed class EngineContext
         ServerStopping = serverStopping;
         Capabilities = new EngineCapabilities(store, options);
         Cors = new CorsPolicy(options.Cors);
+        _hardStop = new CancellationTokenSource(Timeout.InfiniteTimeSpan, time);
+        var grace = options.ShutdownGracePeriod;
+        _stoppingRegistration = serverStopping.UnsafeRegister(static (state, _) =>
+        {
+            var (hardStop, grace) = ((CancellationTokenSource, TimeSpan))state!;
+            try
+            {
+                hardStop.CancelAfter(grace);
+            }
+            catch (ObjectDisposedException)
+            {
+                // The engine is gone already.
+            }
+        }, (_hardStop, grace));
+    }
+
+    /// <summary>Fires <see cref="TusOptions.ShutdownGracePeriod"/> after <see cref="ServerStopping"/>: store calls still running then are abandoned.</summary>
+    public CancellationToken HardStop => _hardStop.Token;
+
+    /// <summary>Starts a store call bounded by <see cref="TusOptions.StoreCallTimeout"/> and the hard stop.</summary>
+    /// <param name="clientGone">The request's abort signal, for calls that only serve the client (lookups, creation);
+    /// <see langword="default"/> for calls that must finish what a write began.</param>
+    /// <param name="leaseLost">The held lock's <see cref="ITusLock.Lost"/>, for calls made under it.</param>
+    public StoreCall StoreCall(CancellationToken clientGone, CancellationToken leaseLost = default) =>
+        new(this, Options.StoreCallTimeout, clientGone, leaseLost);
+
+    public void Dispose()
+    {
+        _stoppingRegistration.Dispose();
+        _hardStop.Dispose();
     }
 
     public ITusStore Store { get; }
@@ -35,9 +67,6 @@ internal sealed class EngineContext
     public EngineCapabilities Capabilities { get; }
 
     public CorsPolicy Cors { get; }
-
-    /// <summary>Uploads with a request body streaming in this process right now; the expiration sweep leaves them alone.</summary>
-    public ConcurrentDictionary<string, byte> Writing { get; } = new(StringComparer.Ordinal);
 
     public DateTimeOffset Now => Time.GetUtcNow();
 
@@ -59,7 +88,8 @@ internal sealed class EngineCapabilities
         Concatenation = options.EnableConcatenation ? store.Concatenation : null;
         ConcatenationUnfinished = Concatenation is not null && options.EnableConcatenationUnfinished;
         DeferredLength = options.EnableDeferredLength ? store.DeferredLength : null;
-        Expiration = options.Expiration is not null ? store.Expiration : null;
+        // The sweep finds expired uploads through the listing, so expiration is served only with both.
+        Expiration = options.Expiration is not null && store.Listing is not null ? store.Expiration : null;
         Checksum = options.EnableChecksum ? store.Checksum : null;
         Download = options.EnableDownload;
 

@@ -36,13 +36,13 @@ internal static class GetHandler
 
             await using (held.ConfigureAwait(false))
             {
-                (upload, error) = await UploadAccess.LoadAsync(context, uploadId, request.Aborted).ConfigureAwait(false);
+                (upload, error) = await UploadAccess.LoadAsync(context, uploadId, request.Aborted, held).ConfigureAwait(false);
                 if (upload is null)
                 {
                     return response.Fail(error!);
                 }
 
-                (upload, error) = await Concatenation.TryCompleteAsync(context, request, upload).ConfigureAwait(false);
+                (upload, error) = await Concatenation.TryCompleteAsync(context, request, upload, held).ConfigureAwait(false);
                 if (error is not null)
                 {
                     return response.Fail(error);
@@ -82,7 +82,11 @@ internal static class GetHandler
             }
         }
 
-        response.BodyStream = await context.Store.OpenReadAsync(upload, start, count, request.Aborted).ConfigureAwait(false);
+        // Opening is bounded like any store call; the copy to the client then runs on the client's own clock.
+        using (var call = context.StoreCall(request.Aborted))
+        {
+            response.BodyStream = await call.Await(context.Store.OpenReadAsync(upload, start, count, call.Token)).ConfigureAwait(false);
+        }
         response.ContentLength = count;
         return response.Succeed(status);
     }

@@ -23,13 +23,13 @@ internal static class HeadHandler
 
         await using (held.ConfigureAwait(false))
         {
-            var (upload, error) = await UploadAccess.LoadAsync(context, uploadId, request.Aborted).ConfigureAwait(false);
+            var (upload, error) = await UploadAccess.LoadAsync(context, uploadId, request.Aborted, held).ConfigureAwait(false);
             if (upload is null)
             {
                 return response.Fail(error!, withBody: false);
             }
 
-            (upload, error) = await Concatenation.TryCompleteAsync(context, request, upload).ConfigureAwait(false);
+            (upload, error) = await Concatenation.TryCompleteAsync(context, request, upload, held).ConfigureAwait(false);
             if (error is not null)
             {
                 return response.Fail(error, withBody: false);

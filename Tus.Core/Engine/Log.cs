@@ -33,4 +33,16 @@ internal static partial class Log
 
     [LoggerMessage(10, LogLevel.Debug, "Request rejected: {Method} {Path} -> {Code}")]
     public static partial void Rejected(ILogger logger, string method, string path, string code);
+
+    [LoggerMessage(11, LogLevel.Warning, "Could not read upload {UploadId} again after a failed store call; answering without its offset")]
+    public static partial void RereadFailed(ILogger logger, Exception exception, string uploadId);
+
+    [LoggerMessage(12, LogLevel.Warning, "Append to {UploadId} failed after {Bytes} bytes were read; the store kept offset {Offset}: {Code}")]
+    public static partial void AppendFailed(ILogger logger, Exception exception, string uploadId, long bytes, long? offset, string code);
+
+    [LoggerMessage(13, LogLevel.Warning, "The lease on upload {UploadId} was lost mid-request; the request stopped with the bytes stored so far")]
+    public static partial void LeaseLost(ILogger logger, string uploadId);
+
+    [LoggerMessage(14, LogLevel.Warning, "Listing uploads for the expiration sweep failed; the next sweep tries again")]
+    public static partial void SweepListingFailed(ILogger logger, Exception exception);
 }

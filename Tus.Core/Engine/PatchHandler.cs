@@ -43,7 +43,7 @@ internal static class PatchHandler
 
         await using (held.ConfigureAwait(false))
         {
-            var (upload, error) = await UploadAccess.LoadAsync(context, uploadId, request.Aborted).ConfigureAwait(false);
+            var (upload, error) = await UploadAccess.LoadAsync(context, uploadId, request.Aborted, held).ConfigureAwait(false);
             if (upload is null)
             {
                 return response.Fail(error!);
@@ -76,24 +76,31 @@ internal static class PatchHandler
                     return response.Fail(TusError.MaxSizeExceeded);
                 }
 
-                upload = await deferred.SetLengthAsync(upload, length, request.Aborted).ConfigureAwait(false);
+                using var call = context.StoreCall(request.Aborted, held.Lost);
+                upload = await call.Await(deferred.SetLengthAsync(upload, length, call.Token)).ConfigureAwait(false);
             }
 
             var wasComplete = upload.IsComplete;
             var outcome = await UploadWriter.WriteAsync(context, request, upload, held, checksum).ConfigureAwait(false);
             upload = outcome.Upload;
 
-            if (outcome.Written > 0 && !upload.IsComplete && context.Options.SlidingExpiration && context.ExpiryFrom(context.Now) is { } expiry)
+            var lost = outcome.Error == TusError.LockLost;
+            if (outcome.Written > 0 && !lost && outcome.OffsetKnown && !upload.IsComplete && context.Options.SlidingExpiration && context.ExpiryFrom(context.Now) is { } expiry)
             {
-                upload = await context.Capabilities.Expiration!.SetExpiryAsync(upload, expiry, CancellationToken.None).ConfigureAwait(false);
+                using var call = context.StoreCall(clientGone: default, held.Lost);
+                upload = await call.Await(context.Capabilities.Expiration!.SetExpiryAsync(upload, expiry, call.Token)).ConfigureAwait(false);
             }
 
-            if (upload.IsComplete && !wasComplete)
+            if (upload.IsComplete && !wasComplete && outcome.OffsetKnown)
             {
                 await Notifications.CompletedAsync(context, request, upload).ConfigureAwait(false);
             }
 
-            response.SetOffset(upload.Offset);
+            if (outcome.OffsetKnown)
+            {
+                response.SetOffset(upload.Offset);
+            }
+
             response.SetExpires(upload);
             return outcome.Error is { } writeError ? response.Fail(writeError) : response.Succeed(204);
         }

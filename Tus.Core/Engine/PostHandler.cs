@@ -87,17 +87,20 @@ internal static class PostHandler
         }
 
         var now = context.Now;
-        var upload = await context.Store.CreateAsync(
-            new NewUpload
-            {
-                Id = uploadId,
-                Length = length,
-                Metadata = metadata,
-                Concatenation = concatenation,
-                CreatedAt = now,
-                ExpiresAt = concatenation is { IsFinal: true } ? null : context.ExpiryFrom(now),
-            },
-            request.Aborted).ConfigureAwait(false);
+        var newUpload = new NewUpload
+        {
+            Id = uploadId,
+            Length = length,
+            Metadata = metadata,
+            Concatenation = concatenation,
+            CreatedAt = now,
+            ExpiresAt = concatenation is { IsFinal: true } ? null : context.ExpiryFrom(now),
+        };
+        UploadInfo upload;
+        using (var call = context.StoreCall(request.Aborted))
+        {
+            upload = await call.Await(context.Store.CreateAsync(newUpload, call.Token)).ConfigureAwait(false);
+        }
 
         // From here on the upload exists: every answer carries its URL so that the client can resume.
         response.SetHeader("Location", UploadUrls.Absolute(context, request, upload.Id));
@@ -127,7 +130,7 @@ internal static class PostHandler
         {
             if (upload.Concatenation is { IsFinal: true })
             {
-                var (assembled, error) = await Concatenation.TryCompleteAsync(context, request, upload).ConfigureAwait(false);
+                var (assembled, error) = await Concatenation.TryCompleteAsync(context, request, upload with { FencingToken = held.FencingToken }, held).ConfigureAwait(false);
                 if (error is not null)
                 {
                     response.Fail(error);
@@ -143,14 +146,17 @@ internal static class PostHandler
                 return upload;
             }
 
-            var outcome = await UploadWriter.WriteAsync(context, request, upload, held, checksum).ConfigureAwait(false);
-            response.SetOffset(outcome.Upload.Offset);
+            var outcome = await UploadWriter.WriteAsync(context, request, upload with { FencingToken = held.FencingToken }, held, checksum).ConfigureAwait(false);
+            if (outcome.OffsetKnown)
+            {
+                response.SetOffset(outcome.Upload.Offset);
+            }
             if (outcome.Error is { } writeError)
             {
                 response.Fail(writeError);
             }
 
-            if (outcome.Upload.IsComplete)
+            if (outcome.Upload.IsComplete && outcome.OffsetKnown)
             {
                 await Notifications.CompletedAsync(context, request, outcome.Upload).ConfigureAwait(false);
             }

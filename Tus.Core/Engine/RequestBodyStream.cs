@@ -52,6 +52,7 @@ internal sealed class RequestBodyStream : Stream
     private readonly CancellationToken _releaseRequested;
     private readonly CancellationToken _leaseLost;
     private readonly CancellationToken _serverStopping;
+    private readonly StoreCall? _storeCall;
     private long _remaining;
 
     public RequestBodyStream(
@@ -63,8 +64,10 @@ internal sealed class RequestBodyStream : Stream
         CancellationToken aborted,
         CancellationToken releaseRequested,
         CancellationToken leaseLost,
-        CancellationToken serverStopping)
+        CancellationToken serverStopping,
+        StoreCall? storeCall = null)
     {
+        _storeCall = storeCall;
         _reader = reader;
         _remaining = limit;
         _hash = hash;
@@ -277,6 +280,8 @@ internal sealed class RequestBodyStream : Stream
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<ReadResult?> ReadPipeAsync(CancellationToken cancellationToken)
     {
+        // Waiting for the client is not the store's time: its call timeout pauses here and starts afresh on return.
+        _storeCall?.Pause();
         _deadline.CancelAfter(_readTimeout);
         try
         {
@@ -312,6 +317,8 @@ internal sealed class RequestBodyStream : Stream
             {
                 _deadline.CancelAfter(Timeout.InfiniteTimeSpan);
             }
+
+            _storeCall?.Restart();
         }
     }
 

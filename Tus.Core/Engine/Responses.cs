@@ -64,12 +64,11 @@ internal static class Responses
         value.UtcDateTime.ToString("R", CultureInfo.InvariantCulture);
 
     /// <summary>The one table that maps what stores throw to what clients see.</summary>
+    /// <remarks>Every coded store failure carries its error (<see cref="TusStoreException.Error"/>); anything else is
+    /// unknown here and becomes a 500 with a generic body.</remarks>
     public static TusError? MapStoreException(Exception exception) => exception switch
     {
-        UploadNotFoundException => TusError.UploadNotFound,
-        UploadAlreadyExistsException => TusError.UploadAlreadyExists,
-        StorageFullException => TusError.StorageFull,
-        StoreUnavailableException => TusError.StoreUnavailable,
+        TusStoreException coded => coded.Error,
         _ => null,
     };
 }

@@ -32,9 +32,18 @@ internal static class UploadAccess
     }
 
     /// <summary>Loads an upload, answering 404 when there is none and 410 when it expired unfinished.</summary>
-    public static async ValueTask<(UploadInfo? Upload, TusError? Error)> LoadAsync(EngineContext context, string uploadId, CancellationToken cancellationToken)
+    /// <param name="context">The engine.</param>
+    /// <param name="uploadId">The upload.</param>
+    /// <param name="clientGone">The request's abort signal.</param>
+    /// <param name="held">The upload's lock when the request holds it: its fencing token rides along to the store.</param>
+    public static async ValueTask<(UploadInfo? Upload, TusError? Error)> LoadAsync(EngineContext context, string uploadId, CancellationToken clientGone, ITusLock? held = null)
     {
-        var upload = await context.Store.GetAsync(uploadId, cancellationToken).ConfigureAwait(false);
+        UploadInfo? upload;
+        using (var call = context.StoreCall(clientGone, held?.Lost ?? default))
+        {
+            upload = await call.Await(context.Store.GetAsync(uploadId, call.Token)).ConfigureAwait(false);
+        }
+
         if (upload is null)
         {
             return (null, TusError.UploadNotFound);
@@ -45,6 +54,26 @@ internal static class UploadAccess
             return (null, TusError.UploadExpired);
         }
 
-        return (upload, null);
+        return (held is null ? upload : upload with { FencingToken = held.FencingToken }, null);
+    }
+
+    /// <summary>
+    /// Reads the upload again after a store call failed, to answer with the offset the store really kept rather than a
+    /// guess. <see langword="null"/> when that lookup fails too.
+    /// </summary>
+    public static async ValueTask<UploadInfo?> RereadAfterFailureAsync(EngineContext context, string uploadId)
+    {
+        try
+        {
+            using var call = context.StoreCall(clientGone: default);
+            return await context.Store.GetAsync(uploadId, call.Token).ConfigureAwait(false);
+        }
+#pragma warning disable CA1031 // The answer goes out without an offset; the failure that matters was logged already.
+        catch (Exception exception)
+#pragma warning restore CA1031
+        {
+            Log.RereadFailed(context.Logger, exception, uploadId);
+            return null;
+        }
     }
 }

@@ -9,7 +9,11 @@ using Tus.Stores;
 namespace Tus.Engine;
 
 /// <summary>The outcome of streaming one request body into an upload.</summary>
-internal readonly record struct WriteOutcome(UploadInfo Upload, long Written, TusError? Error);
+/// <param name="Upload">The upload as it stands after the write.</param>
+/// <param name="Written">How many bytes the write added.</param>
+/// <param name="Error">What to answer, or <see langword="null"/> for success.</param>
+/// <param name="OffsetKnown"><see langword="false"/> when the store failed and could not be asked for its offset either.</param>
+internal readonly record struct WriteOutcome(UploadInfo Upload, long Written, TusError? Error, bool OffsetKnown = true);
 
 /// <summary>
 /// Streams a request body into an upload: the one write path shared by PATCH and creation-with-upload. It caps the body
@@ -63,38 +67,77 @@ internal static class UploadWriter
         using var hash = checksum?.CreateHash();
         long written;
         BodyEnd end;
-        context.Writing.TryAdd(upload.Id, 0);
-        try
+
+        // The client going away ends the body, not the store call: what arrived is still persisted.
+        using (var call = context.StoreCall(clientGone: default, held.Lost))
+        using (var body = new RequestBodyStream(
+            request.Body, allowed, hash, context.Options.ReadTimeout, context.Time,
+            request.Aborted, held.ReleaseRequested, held.Lost, context.ServerStopping, call))
         {
-            using var body = new RequestBodyStream(
-                request.Body, allowed, hash, context.Options.ReadTimeout, context.Time,
-                request.Aborted, held.ReleaseRequested, held.Lost, context.ServerStopping);
-            written = await context.Store.AppendAsync(upload, body, CancellationToken.None).ConfigureAwait(false);
-            await body.ProbeEndAsync().ConfigureAwait(false);
-            end = body.End;
-        }
-        finally
-        {
-            context.Writing.TryRemove(upload.Id, out _);
+            try
+            {
+                written = await context.Store.AppendAsync(upload, body, call.Token).ConfigureAwait(false);
+                await body.ProbeEndAsync().ConfigureAwait(false);
+                end = body.End;
+            }
+            catch (Exception exception) when (exception is not OperationCanceledException || call.Reason() is not null)
+            {
+                return await AfterFailedAppendAsync(context, request, upload, exception, call.Reason(), body.BytesRead).ConfigureAwait(false);
+            }
         }
 
         var updated = upload with { Offset = startOffset + written };
+        if (held.Lost.IsCancellationRequested)
+        {
+            // Someone else may hold the upload now: not one more call that changes it (no discard, no expiry).
+            Log.LeaseLost(context.Logger, upload.Id);
+            return new WriteOutcome(updated, written, TusError.LockLost);
+        }
+
         if (end != BodyEnd.Completed)
         {
             Log.WriteEndedEarly(context.Logger, upload.Id, end.ToString(), written);
         }
 
         var verification = checksum is not null || trailerChecksum
-            ? await VerifyAsync(context, request, updated, startOffset, checksum, hash, end).ConfigureAwait(false)
+            ? await VerifyAsync(context, request, updated, startOffset, checksum, hash, end, held).ConfigureAwait(false)
             : null;
         if (verification is { } failed)
         {
-            var reverted = await context.Capabilities.Checksum!.DiscardFromAsync(updated, startOffset, CancellationToken.None).ConfigureAwait(false);
+            UploadInfo reverted;
+            using (var call = context.StoreCall(clientGone: default, held.Lost))
+            {
+                reverted = await call.Await(context.Capabilities.Checksum!.DiscardFromAsync(updated, startOffset, call.Token)).ConfigureAwait(false);
+            }
+
             Log.ChecksumMismatch(context.Logger, upload.Id, written);
             return new WriteOutcome(reverted, 0, end == BodyEnd.Completed ? failed : ErrorFor(end, sizeError));
         }
 
         return new WriteOutcome(updated, written, end == BodyEnd.Completed ? null : ErrorFor(end, sizeError));
+    }
+
+    /// <summary>
+    /// The store's append threw: the bytes it kept are learned from a fresh lookup, never guessed, and the client is
+    /// answered with the failure's stable error and that offset.
+    /// </summary>
+    private static async ValueTask<WriteOutcome> AfterFailedAppendAsync(EngineContext context, TusRequest request, UploadInfo upload, Exception exception, TusError? abandoned, long bytesRead)
+    {
+        var error = abandoned ?? Responses.MapStoreException(exception);
+        var kept = await UploadAccess.RereadAfterFailureAsync(context, upload.Id).ConfigureAwait(false);
+        if (error is null)
+        {
+            Log.UnexpectedFailure(context.Logger, exception, request.Method, request.ResourcePath);
+            error = TusError.InternalServerError;
+        }
+        else
+        {
+            Log.AppendFailed(context.Logger, exception, upload.Id, bytesRead, kept?.Offset, error.Code);
+        }
+
+        return kept is null
+            ? new WriteOutcome(upload, 0, error, OffsetKnown: false)
+            : new WriteOutcome(kept, kept.Offset - upload.Offset, error);
     }
 
     private static TusError ErrorFor(BodyEnd end, TusError sizeError) => end switch
@@ -103,11 +146,12 @@ internal static class UploadWriter
         BodyEnd.TimedOut => TusError.ReadTimeout,
         BodyEnd.Disconnected => TusError.ConnectionReset,
         BodyEnd.ServerStopping => TusError.ServerShutdown,
+        BodyEnd.LeaseLost => TusError.LockLost,
         _ => TusError.UploadInterrupted,
     };
 
     /// <summary>Returns the error to answer with when the bytes cannot be vouched for, or <see langword="null"/> when they match.</summary>
-    private static async ValueTask<TusError?> VerifyAsync(EngineContext context, TusRequest request, UploadInfo updated, long startOffset, Checksum? checksum, IncrementalHash? hash, BodyEnd end)
+    private static async ValueTask<TusError?> VerifyAsync(EngineContext context, TusRequest request, UploadInfo updated, long startOffset, Checksum? checksum, IncrementalHash? hash, BodyEnd end, ITusLock held)
     {
         if (end != BodyEnd.Completed)
         {
@@ -135,16 +179,18 @@ internal static class UploadWriter
         // The algorithm is known only now, so the bytes just stored are read back and hashed.
         using var readBack = parsed.CreateHash();
         var length = updated.Offset - startOffset;
-        var stream = await context.Store.OpenReadAsync(updated, startOffset, length, CancellationToken.None).ConfigureAwait(false);
+        using var call = context.StoreCall(clientGone: default, held.Lost);
+        var stream = await call.Await(context.Store.OpenReadAsync(updated, startOffset, length, call.Token)).ConfigureAwait(false);
         await using (stream.ConfigureAwait(false))
         {
             var buffer = ArrayPool<byte>.Shared.Rent(81920);
             try
             {
                 int read;
-                while ((read = await stream.ReadAsync(buffer, context.ServerStopping).ConfigureAwait(false)) > 0)
+                while ((read = await call.Await(stream.ReadAsync(buffer, call.Token)).ConfigureAwait(false)) > 0)
                 {
                     readBack.AppendData(buffer, 0, read);
+                    call.Restart();
                 }
             }
             finally

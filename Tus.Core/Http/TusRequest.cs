@@ -1,4 +1,5 @@
 using System.IO.Pipelines;
+using System.Net;
 using System.Security.Claims;
 
 namespace Tus.Http;
@@ -30,6 +31,17 @@ public abstract class TusRequest
     /// <summary>Returns a request header's value, the values of a repeated header joined by commas, or <see langword="null"/>.</summary>
     /// <param name="name">The header name, case-insensitive.</param>
     public abstract string? GetHeader(string name);
+
+    /// <summary>
+    /// Every request header, each value of a repeated header as a pair of its own, in the order received; names as
+    /// sent. Hooks use it to see (and forward) the whole request.
+    /// </summary>
+    /// <returns>The headers; enumerate once.</returns>
+    public abstract IEnumerable<KeyValuePair<string, string>> EnumerateHeaders();
+
+    /// <summary>The client's address and port as the transport sees it, or <see langword="null"/> when there is none
+    /// (an in-memory request). Not adjusted for proxies.</summary>
+    public abstract IPEndPoint? RemoteEndPoint { get; }
 
     /// <summary>The declared body length, or <see langword="null"/> for a chunked body.</summary>
     public abstract long? ContentLength { get; }

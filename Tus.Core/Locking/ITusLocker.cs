@@ -17,6 +17,16 @@ public interface ITusLocker
     /// </remarks>
     /// <returns>The held lock; dispose it to release.</returns>
     ValueTask<ITusLock> AcquireAsync(string uploadId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Acquires the lock of an upload only if nobody holds it or waits for it, without waiting and without asking a
+    /// holder to release: the expiration sweeper uses it so that it never interrupts a request in progress.
+    /// </summary>
+    /// <param name="uploadId">The upload to lock.</param>
+    /// <param name="cancellationToken">Bounds the attempt (a distributed locker asks its backend). When it fires the
+    /// method throws <see cref="OperationCanceledException"/> and holds nothing.</param>
+    /// <returns>The held lock, or <see langword="null"/> when the upload is held or wanted by someone else.</returns>
+    ValueTask<ITusLock?> TryAcquireAsync(string uploadId, CancellationToken cancellationToken);
 }
 
 /// <summary>A held lock: a lease on one upload. Disposing it releases the lock; disposing twice is harmless.</summary>
@@ -33,4 +43,11 @@ public interface ITusLock : IAsyncDisposable
     /// guaranteed. In-process lockers never fire it.
     /// </summary>
     CancellationToken Lost { get; }
+
+    /// <summary>
+    /// A number that grows every time this upload's lock is granted, so it is larger for every later holder than for any
+    /// earlier one, in every process sharing the locker. Stores may record it and refuse a write that carries a lower
+    /// one (a holder whose lease was lost). The engine passes it to stores as <see cref="Stores.UploadInfo.FencingToken"/>.
+    /// </summary>
+    long FencingToken { get; }
 }

@@ -127,6 +127,22 @@ public sealed class TusError
     /// <summary>503: the storage backend is unavailable.</summary>
     public static TusError StoreUnavailable { get; } = new("ERR_STORE_UNAVAILABLE", 503, "storage is temporarily unavailable");
 
+    /// <summary>
+    /// 503: the lease on the upload's lock was lost while the request held it (a distributed locker could not renew it),
+    /// so the request stopped at once; what was stored before is kept. 503 because tus-js-client, and Uppy through it,
+    /// retry every status outside 4xx (and 409 and 423): the client asks for the offset again and resumes.
+    /// </summary>
+    public static TusError LockLost { get; } = new("ERR_LOCK_LOST", 503, "the lock on this upload was lost; try again");
+
+    /// <summary>503: a storage call did not finish within the store-call timeout; what was stored is kept.</summary>
+    public static TusError StoreTimeout { get; } = new("ERR_STORE_TIMEOUT", 503, "storage did not answer in time; try again");
+
+    /// <summary>
+    /// 413: an operator's quota refuses the bytes. A 4xx other than 409 and 423, so tus-js-client and Uppy report it as
+    /// an error instead of retrying an upload that cannot succeed.
+    /// </summary>
+    public static TusError QuotaExceeded { get; } = new("ERR_QUOTA_EXCEEDED", 413, "storage quota exceeded");
+
     /// <summary>500: anything unexpected; details are logged, never sent.</summary>
     public static TusError InternalServerError { get; } = new("ERR_INTERNAL_SERVER_ERROR", 500, "internal server error");
 
@@ -138,6 +154,6 @@ public sealed class TusError
         UploadSizeExceeded, LockTimeout, UploadNotFinished, InvalidConcat, ModifyFinal, UploadLengthAlreadySet,
         InvalidChecksum, UnsupportedChecksumAlgorithm, ChecksumMismatch, UploadInterrupted, ReadTimeout,
         ConnectionReset, ServerShutdown, OriginNotAllowed, MethodNotAllowed, UploadRejected, UploadAlreadyExists,
-        RangeNotSatisfiable, StorageFull, StoreUnavailable, InternalServerError,
+        RangeNotSatisfiable, StorageFull, StoreUnavailable, LockLost, StoreTimeout, QuotaExceeded, InternalServerError,
     ];
 }

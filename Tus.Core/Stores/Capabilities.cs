@@ -36,7 +36,11 @@ public interface ITusDeferredLengthStore
     ValueTask<UploadInfo> SetLengthAsync(UploadInfo upload, long length, CancellationToken cancellationToken);
 }
 
-/// <summary>The tus expiration extension: unfinished uploads expire and are removed.</summary>
+/// <summary>
+/// The tus expiration extension: unfinished uploads expire and are removed. A store that offers it must also offer
+/// listing (<see cref="ITusStore.Listing"/>): the engine's sweep finds expired uploads through it, and serves
+/// expiration only when both are there.
+/// </summary>
 public interface ITusExpirationStore
 {
     /// <summary>Records a new expiry time for an upload (a sliding expiration moves it on every write).</summary>
@@ -45,11 +49,6 @@ public interface ITusExpirationStore
     /// <param name="cancellationToken">Cancels the update.</param>
     /// <returns>The upload with its new expiry.</returns>
     ValueTask<UploadInfo> SetExpiryAsync(UploadInfo upload, DateTimeOffset? expiresAt, CancellationToken cancellationToken);
-
-    /// <summary>Lists the unfinished uploads whose expiry is at or before <paramref name="now"/>.</summary>
-    /// <param name="now">The current time.</param>
-    /// <param name="cancellationToken">Cancels the listing.</param>
-    IAsyncEnumerable<UploadInfo> ListExpiredAsync(DateTimeOffset now, CancellationToken cancellationToken);
 
     /// <summary>Removes an expired upload and everything stored for it. Removing one that is gone already succeeds.</summary>
     /// <param name="uploadId">A validated upload id.</param>
@@ -69,4 +68,22 @@ public interface ITusChecksumStore
     /// <param name="cancellationToken">Cancels the discard.</param>
     /// <returns>The upload at <paramref name="offset"/>.</returns>
     ValueTask<UploadInfo> DiscardFromAsync(UploadInfo upload, long offset, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// Listing: every upload the store holds, with its info. The engine's expiration sweep and wrapping stores (a quota
+/// that rebuilds its accounting at start-up) use it.
+/// </summary>
+public interface ITusListingStore
+{
+    /// <summary>Streams every upload the store holds, each as <see cref="ITusStore.GetAsync"/> would return it.</summary>
+    /// <param name="cancellationToken">Cancels the listing; the enumeration then throws <see cref="OperationCanceledException"/>.</param>
+    /// <returns>The uploads, in no particular order, each exactly once.</returns>
+    /// <remarks>
+    /// <para>Streamed (or paged behind the enumerator), never loaded whole: a store may hold millions of uploads.</para>
+    /// <para>Uploads may be created, written and removed while the listing runs: an upload that exists throughout is
+    /// listed exactly once; one created or removed meanwhile may or may not be. An upload that disappears between being
+    /// found and being read is skipped, not an error.</para>
+    /// </remarks>
+    IAsyncEnumerable<UploadInfo> ListAsync(CancellationToken cancellationToken);
 }

@@ -14,6 +14,13 @@ namespace Tus.Stores;
 /// succeed. Stores keep metadata entries in the order they were given.</para>
 /// <para>Stores never see transport errors. A request body that breaks off, times out or is interrupted ends cleanly
 /// for the store as the end of <c>data</c>; the store persists what arrived.</para>
+/// <para>Every call gets a token that really fires: the engine bounds each call by its store-call timeout, by the
+/// host's shutdown (after a grace period) and by the loss of the upload's lease. A store passes it on to every I/O it
+/// makes and lets the resulting <see cref="OperationCanceledException"/> propagate.</para>
+/// <para>State a store found in its lookup can ride along in <see cref="UploadInfo.StoreState"/>: within one request the
+/// engine hands every call the upload as the store last returned it.</para>
+/// <para>Failures the client should see as such are thrown as a <see cref="TusStoreException"/> carrying a stable
+/// error (storage full, unavailable, quota exceeded, not found); anything else becomes a 500 with nothing leaked.</para>
 /// </remarks>
 public interface ITusStore
 {
@@ -37,9 +44,13 @@ public interface ITusStore
     /// against it and holds the upload's lock.</param>
     /// <param name="data">The bytes to append. The engine has already capped it at the bytes the upload may still take;
     /// it ends cleanly (a read returns 0) when the request ends for any reason.</param>
-    /// <param name="cancellationToken">Fires only when the engine abandons the write altogether (host stopping after its
-    /// grace period). Even then, bytes already written must stay reported by <see cref="GetAsync"/>.</param>
+    /// <param name="cancellationToken">Fires when the engine abandons the write: the store made no progress (neither read
+    /// from <paramref name="data"/> nor returned) for the store-call timeout, the host is stopping and its grace period is
+    /// over, or the upload's lease was lost. Even then, bytes already written must stay reported by <see cref="GetAsync"/>.</param>
     /// <returns>The number of bytes appended and durably accounted for.</returns>
+    /// <remarks>When this method throws (its token fired, the backend failed, <paramref name="data"/> threw), the engine
+    /// does not guess what was kept: it asks <see cref="GetAsync"/> for the offset before it answers. So the offset a
+    /// store reports afterwards must be exactly the bytes it can read back, every one of them as received.</remarks>
     ValueTask<long> AppendAsync(UploadInfo upload, Stream data, CancellationToken cancellationToken);
 
     /// <summary>Opens a stream over a byte range of the upload's data.</summary>
@@ -64,4 +75,7 @@ public interface ITusStore
 
     /// <summary>The checksum capability (discarding unverified bytes), or <see langword="null"/> when the store cannot take bytes back.</summary>
     ITusChecksumStore? Checksum { get; }
+
+    /// <summary>The listing capability, or <see langword="null"/> when the store cannot enumerate its uploads.</summary>
+    ITusListingStore? Listing { get; }
 }

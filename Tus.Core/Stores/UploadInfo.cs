@@ -29,6 +29,28 @@ public sealed record UploadInfo
     /// <summary>Where the store keeps the upload (file paths, bucket and key, ...): informational, for hooks and logs.</summary>
     public IReadOnlyDictionary<string, string> Storage { get; init; } = EmptyStorage;
 
+    /// <summary>
+    /// State the store found in its single lookup and wants back in the later calls of the same request (a multipart
+    /// upload id, the parts uploaded so far, a buffered tail, an ETag), so that it never has to look the upload up twice.
+    /// </summary>
+    /// <remarks>
+    /// <para>Opaque to the engine: it never reads, copies or replaces it. Every later call of the same request receives
+    /// the <see cref="UploadInfo"/> this store returned last (or one derived from it with <c>with</c>), so the state
+    /// travels with it unchanged. The store may keep it mutable and update it in place, since one request's calls for
+    /// one upload never overlap.</para>
+    /// <para>It lives for one request only: the next request starts with a fresh <see cref="ITusStore.GetAsync"/>.
+    /// Default: <see langword="null"/>.</para>
+    /// </remarks>
+    public object? StoreState { get; init; }
+
+    /// <summary>
+    /// The fencing token of the lock the engine holds for this upload during the call (<see cref="Locking.ITusLock.FencingToken"/>),
+    /// or <see langword="null"/> when the call is made without the lock (downloads of finished uploads, listings).
+    /// </summary>
+    /// <remarks>Set by the engine after the store returns the upload. A store that records the highest token it has
+    /// seen can refuse a write carrying a lower one: a request whose lease was lost and then granted to another.</remarks>
+    public long? FencingToken { get; init; }
+
     /// <summary><see langword="true"/> when the length is still unknown.</summary>
     public bool IsLengthDeferred => Length is null;
 

@@ -1,4 +1,5 @@
 using System.IO.Pipelines;
+using System.Net;
 using Tus.Http;
 
 namespace Tus.Core.Tests.Infrastructure;
@@ -49,6 +50,10 @@ internal sealed class TestRequest : TusRequest
 
     public static TestRequest WithBytes(string method, string path, byte[] body, bool declareLength = true) =>
         new(method, path, new MemoryStream(body), declareLength ? body.Length : null);
+
+    public override IEnumerable<KeyValuePair<string, string>> EnumerateHeaders() => _headers;
+
+    public override IPEndPoint? RemoteEndPoint => new(IPAddress.Loopback, 50_000);
 
     public CancellationTokenSource AbortSource { get; } = new();
 

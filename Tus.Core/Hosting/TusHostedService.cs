@@ -3,10 +3,11 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
-namespace Tus.AspNetCore.Hosting;
+namespace Tus.Hosting;
 
 /// <summary>
-/// Validates the tus configuration when the host starts (before the server listens), builds the engine, and, when
+/// Validates the tus configuration when the host starts (before a web server listens: hosted services start first), runs
+/// the start-up checks, builds the engine, and, when
 /// uploads expire, removes expired uploads every <see cref="TusOptions.ExpirationSweepInterval"/>.
 /// </summary>
 internal sealed partial class TusHostedService(IServiceProvider services) : IHostedService, IAsyncDisposable
@@ -15,9 +16,9 @@ internal sealed partial class TusHostedService(IServiceProvider services) : IHos
     private CancellationTokenSource? _stopping;
     private Task? _sweeping;
 
-    public Task StartAsync(CancellationToken cancellationToken)
+    public async Task StartAsync(CancellationToken cancellationToken)
     {
-        TusStartupValidator.ThrowIfInvalid(services);
+        await TusStartupValidator.ThrowIfInvalidAsync(services, cancellationToken).ConfigureAwait(false);
         var engine = services.GetRequiredService<TusEngine>();
         LogStarted(_logger, engine.Extensions);
         if (engine.Options.Expiration is not null)
@@ -26,8 +27,6 @@ internal sealed partial class TusHostedService(IServiceProvider services) : IHos
             var timeProvider = services.GetRequiredService<TimeProvider>();
             _sweeping = SweepAsync(engine, timeProvider, _stopping.Token);
         }
-
-        return Task.CompletedTask;
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
