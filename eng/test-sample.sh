@@ -19,9 +19,13 @@ while (($#)); do
   esac
 done
 
-base="$(dotnet msbuild Tus.Core/Tus.Core.csproj -getProperty:Version)"
-version="$base-local.$(date -u +%Y%m%d-%H%M%S)"
-bash "$root/eng/pack.sh" "$version"
+# eng/test.sh packs once for every consumer and passes the version on; alone, this script packs afresh.
+version="${TUS_PACKAGE_VERSION:-}"
+if [[ -z "$version" || ! -f "$root/artifacts/packages/Tus.Core.$version.nupkg" ]]; then
+  base="$(dotnet msbuild Tus.Core/Tus.Core.csproj -getProperty:Version)"
+  version="$base-local.$(date -u +%Y%m%d-%H%M%S)"
+  bash "$root/eng/pack.sh" "$version"
+fi
 
 sample="$root/samples/InMemoryStore/InMemoryStore.csproj"
 args=(test "$sample" -c "${CONFIGURATION:-Release}" -p:TusVersion="$version" --logger "console;verbosity=normal")

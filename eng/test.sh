@@ -38,6 +38,13 @@ bash "$root/eng/install-chromium.sh" || chromium_rc=$?
 step "dotnet build Tus.slnx -c $configuration"
 dotnet build Tus.slnx -c "$configuration"
 
+# 2b. Pack the libraries once (eng/pack.sh, into artifacts/packages): the package-graph tests read these packages and
+#     the third-party sample consumes them.
+step "eng/pack.sh"
+base_version="$(dotnet msbuild Tus.Core/Tus.Core.csproj -getProperty:Version)"
+export TUS_PACKAGE_VERSION="$base_version-local.$(date -u +%Y%m%d-%H%M%S)"
+bash "$root/eng/pack.sh" "$TUS_PACKAGE_VERSION"
+
 # 3. .NET tests, one project at a time, each into its own results folder: the trx logger names files by the second,
 #    so projects finishing together in one `dotnet test Tus.slnx` run could overwrite each other's results.
 dotnet_rc=0
