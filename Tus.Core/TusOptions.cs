@@ -95,9 +95,9 @@ public sealed class TusOptions
         RequirePositive(errors, nameof(LockTimeout), LockTimeout);
         RequirePositive(errors, nameof(StoreCallTimeout), StoreCallTimeout);
         RequirePositive(errors, nameof(ConcatenationTimeout), ConcatenationTimeout);
-        if (ShutdownGracePeriod < TimeSpan.Zero)
+        if (ShutdownGracePeriod < TimeSpan.Zero || ShutdownGracePeriod > LongestTimer)
         {
-            errors.Add($"{nameof(ShutdownGracePeriod)} must not be negative (got {ShutdownGracePeriod}).");
+            errors.Add($"{nameof(ShutdownGracePeriod)} must be between zero and {LongestTimer.TotalDays:0} days (got {ShutdownGracePeriod}).");
         }
         if (Events is null)
         {
@@ -108,11 +108,18 @@ public sealed class TusOptions
         return errors;
     }
 
+    // Timers take at most uint.MaxValue - 1 milliseconds (about 49 days); anything longer is a mistake, not a wish.
+    private static readonly TimeSpan LongestTimer = TimeSpan.FromDays(24);
+
     private static void RequirePositive(List<string> errors, string name, TimeSpan value)
     {
         if (value <= TimeSpan.Zero)
         {
             errors.Add($"{name} must be positive (got {value}).");
+        }
+        else if (value > LongestTimer)
+        {
+            errors.Add($"{name} must be at most {LongestTimer.TotalDays:0} days (got {value}).");
         }
     }
 }

@@ -80,7 +80,9 @@ internal static class UploadWriter
                 await body.ProbeEndAsync().ConfigureAwait(false);
                 end = body.End;
             }
-            catch (Exception exception) when (exception is not OperationCanceledException || call.Reason() is not null)
+#pragma warning disable CA1031 // Whatever the store throws, the client is answered with the offset it really kept.
+            catch (Exception exception)
+#pragma warning restore CA1031
             {
                 return await AfterFailedAppendAsync(context, request, upload, exception, call.Reason(), body.BytesRead).ConfigureAwait(false);
             }

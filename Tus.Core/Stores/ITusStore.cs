@@ -57,7 +57,9 @@ public interface ITusStore
     /// <param name="upload">The upload to read.</param>
     /// <param name="offset">The first byte to read.</param>
     /// <param name="length">How many bytes to read; <paramref name="offset"/> + <paramref name="length"/> never exceeds the upload's offset.</param>
-    /// <param name="cancellationToken">Cancels opening the stream.</param>
+    /// <param name="cancellationToken">Bounds opening the stream only (the store-call timeout applies to it): the stream
+    /// returned must not depend on it afterwards, since a download may outlast any call timeout. Reads of the stream get
+    /// tokens of their own.</param>
     /// <returns>A stream the caller disposes.</returns>
     ValueTask<Stream> OpenReadAsync(UploadInfo upload, long offset, long length, CancellationToken cancellationToken);
 
