@@ -12,16 +12,41 @@ internal sealed class StoreCall : IDisposable
 {
     private readonly CancellationTokenSource _timeout;
     private readonly CancellationTokenSource _linked;
-    private readonly TimeSpan _limit;
     private readonly CancellationToken _hardStop;
     private readonly CancellationToken _leaseLost;
 
-    public StoreCall(EngineContext context, TimeSpan limit, CancellationToken clientGone, CancellationToken leaseLost)
+    // Sliding calls only (appends, read-backs): progress is stamped on every read, which is far cheaper than moving a
+    // timer each time, and a coarse timer compares the stamp with the limit.
+    private readonly TimeProvider? _time;
+    private readonly TimeSpan _limit;
+    private readonly ITimer? _watch;
+    private long _lastProgress;
+    private volatile bool _paused;
+
+    /// <summary>Starts a call.</summary>
+    /// <param name="context">The engine.</param>
+    /// <param name="limit">How long the call may take, or, when <paramref name="sliding"/>, go without progress.</param>
+    /// <param name="clientGone">The request's abort signal, or <see langword="default"/> for calls that must finish.</param>
+    /// <param name="leaseLost">The held lock's <see cref="Locking.ITusLock.Lost"/>, or <see langword="default"/>.</param>
+    /// <param name="sliding">Whether <see cref="Pause"/> and <see cref="Restart"/> move the limit (progress-based).</param>
+    public StoreCall(EngineContext context, TimeSpan limit, CancellationToken clientGone, CancellationToken leaseLost, bool sliding = false)
     {
-        _limit = limit;
         _hardStop = context.HardStop;
         _leaseLost = leaseLost;
-        _timeout = new CancellationTokenSource(limit, context.Time);
+        _limit = limit;
+        if (sliding)
+        {
+            _time = context.Time;
+            _lastProgress = _time.GetTimestamp();
+            _timeout = new CancellationTokenSource();
+            var period = limit / 8 > TimeSpan.FromMilliseconds(10) ? limit / 8 : TimeSpan.FromMilliseconds(10);
+            _watch = _time.CreateTimer(static state => ((StoreCall)state!).CheckProgress(), this, period, period);
+        }
+        else
+        {
+            _timeout = new CancellationTokenSource(limit, context.Time);
+        }
+
         _linked = CancellationTokenSource.CreateLinkedTokenSource(_timeout.Token, context.HardStop, clientGone, leaseLost);
     }
 
@@ -29,20 +54,30 @@ internal sealed class StoreCall : IDisposable
     public CancellationToken Token => _linked.Token;
 
     /// <summary>Stops the clock while the store waits for the client (an append reading a slow body).</summary>
-    public void Pause()
-    {
-        if (!_timeout.IsCancellationRequested)
-        {
-            _timeout.CancelAfter(Timeout.InfiniteTimeSpan);
-        }
-    }
+    public void Pause() => _paused = true;
 
     /// <summary>Gives the store the whole limit again from now (it made progress).</summary>
     public void Restart()
     {
-        if (!_timeout.IsCancellationRequested)
+        if (_time is not null)
         {
-            _timeout.CancelAfter(_limit);
+            Volatile.Write(ref _lastProgress, _time.GetTimestamp());
+            _paused = false;
+        }
+    }
+
+    private void CheckProgress()
+    {
+        if (!_paused && _time!.GetElapsedTime(Volatile.Read(ref _lastProgress)) >= _limit)
+        {
+            try
+            {
+                _timeout.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+                // The call ended meanwhile.
+            }
         }
     }
 
@@ -82,6 +117,7 @@ internal sealed class StoreCall : IDisposable
 
     public void Dispose()
     {
+        _watch?.Dispose();
         _linked.Dispose();
         _timeout.Dispose();
     }

@@ -69,7 +69,7 @@ internal static class UploadWriter
         BodyEnd end;
 
         // The client going away ends the body, not the store call: what arrived is still persisted.
-        using (var call = context.StoreCall(clientGone: default, held.Lost))
+        using (var call = new StoreCall(context, context.Options.StoreCallTimeout, clientGone: default, held.Lost, sliding: true))
         using (var body = new RequestBodyStream(
             request.Body, allowed, hash, context.Options.ReadTimeout, context.Time,
             request.Aborted, held.ReleaseRequested, held.Lost, context.ServerStopping, call))
@@ -181,7 +181,7 @@ internal static class UploadWriter
         // The algorithm is known only now, so the bytes just stored are read back and hashed.
         using var readBack = parsed.CreateHash();
         var length = updated.Offset - startOffset;
-        using var call = context.StoreCall(clientGone: default, held.Lost);
+        using var call = new StoreCall(context, context.Options.StoreCallTimeout, clientGone: default, held.Lost, sliding: true);
         var stream = await call.Await(context.Store.OpenReadAsync(updated, startOffset, length, call.Token)).ConfigureAwait(false);
         await using (stream.ConfigureAwait(false))
         {
