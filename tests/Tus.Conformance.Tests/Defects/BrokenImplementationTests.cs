@@ -98,6 +98,7 @@ public sealed class DefectCatalogTests
         { nameof(ReferenceDeferredLengthTests), "CreateAsync_WithoutLength_DescribesTheLengthAsDeferred" },
         { nameof(ReferenceExpirationTests), "CreateAsync_WithExpiry_StampsIt" },
         { nameof(ReferenceChecksumTests), "DiscardFromAsync_Zero_EmptiesTheUpload" },
+        { nameof(ReferenceListingTests), "ListAsync_EmptyStore_ListsNothing" },
     };
 
     [Theory]
