@@ -65,9 +65,9 @@ public abstract class ExpirationConformanceTests<TFixture> : StoreConformanceTes
         var read = await GetExistingAsync(created.Id);
         var listed = await ListedAsync(created.Id);
 
-        Assert.True(created.ExpiresAt == expiresAt, $"CreateAsync returned the expiry {created.ExpiresAt:O} instead of {expiresAt:O}.");
-        Assert.True(read.ExpiresAt == expiresAt, $"GetAsync returned the expiry {read.ExpiresAt:O} instead of {expiresAt:O}.");
-        Assert.True(listed.ExpiresAt == expiresAt, $"ListAsync gives the expiry {listed.ExpiresAt:O} instead of {expiresAt:O}.");
+        Assert.True(created.ExpiresAt == expiresAt, $"CreateAsync returned the expiry {FormatTime(created.ExpiresAt)} instead of {FormatTime(expiresAt)}.");
+        Assert.True(read.ExpiresAt == expiresAt, $"GetAsync returned the expiry {FormatTime(read.ExpiresAt)} instead of {FormatTime(expiresAt)}.");
+        Assert.True(listed.ExpiresAt == expiresAt, $"ListAsync gives the expiry {FormatTime(listed.ExpiresAt)} instead of {FormatTime(expiresAt)}.");
     }
 
     /// <summary>SetExpiryAsync moves the expiry (as a sliding expiration does on every write) and keeps the offset and
@@ -85,7 +85,7 @@ public abstract class ExpirationConformanceTests<TFixture> : StoreConformanceTes
 
         foreach (var (described, what) in new[] { (result, "SetExpiryAsync"), (read, "GetAsync"), (listed, "ListAsync") })
         {
-            Assert.True(described.ExpiresAt == moved, $"{what} returned the expiry {described.ExpiresAt:O} instead of {moved:O}.");
+            Assert.True(described.ExpiresAt == moved, $"{what} returned the expiry {FormatTime(described.ExpiresAt)} instead of {FormatTime(moved)}.");
             Assert.True(described.Offset == 40, $"{what} returned offset {described.Offset} after SetExpiryAsync; the upload holds 40 bytes.");
         }
 
@@ -104,7 +104,7 @@ public abstract class ExpirationConformanceTests<TFixture> : StoreConformanceTes
 
         Assert.Null(result.ExpiresAt);
         Assert.Null(read.ExpiresAt);
-        Assert.True(listed.ExpiresAt is null, $"ListAsync gives the expiry {listed.ExpiresAt:O} for an upload whose expiry was cleared.");
+        Assert.True(listed.ExpiresAt is null, $"ListAsync gives the expiry {FormatTime(listed.ExpiresAt)} for an upload whose expiry was cleared.");
     }
 
     /// <summary>
@@ -133,9 +133,9 @@ public abstract class ExpirationConformanceTests<TFixture> : StoreConformanceTes
         {
             Assert.True(listed.TryGetValue(upload.Id, out var described), $"Upload '{upload.Id}' is not listed.");
             var read = await GetExistingAsync(upload.Id);
-            Assert.True(described.ExpiresAt == read.ExpiresAt, $"ListAsync gives upload '{upload.Id}' the expiry {described.ExpiresAt:O}; GetAsync gives {read.ExpiresAt:O}.");
+            Assert.True(described.ExpiresAt == read.ExpiresAt, $"ListAsync gives upload '{upload.Id}' the expiry {FormatTime(described.ExpiresAt)}; GetAsync gives {FormatTime(read.ExpiresAt)}.");
             Assert.True(described.Offset == read.Offset, $"ListAsync gives upload '{upload.Id}' offset {described.Offset}; GetAsync gives {read.Offset}.");
-            Assert.True(described.IsExpiredAt(Now) == expired, $"Upload '{upload.Id}' (expiry {upload.ExpiresAt:O}, offset {described.Offset} of {described.Length}) reads as {(expired ? "not " : string.Empty)}expired at {Now:O} from the listing.");
+            Assert.True(described.IsExpiredAt(Now) == expired, $"Upload '{upload.Id}' (expiry {FormatTime(upload.ExpiresAt)}, offset {described.Offset} of {described.Length}) reads as {(expired ? "not " : string.Empty)}expired at {Now:O} from the listing.");
         }
     }
 

@@ -297,7 +297,7 @@ public abstract class ListingConformanceTests<TFixture> : StoreConformanceTestBa
         Assert.True(listed.Offset == expected.Offset, $"{what} gives offset {listed.Offset}; GetAsync gives {expected.Offset}.");
         Assert.True(listed.Length == expected.Length, $"{what} gives length {listed.Length?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "deferred"}; GetAsync gives {expected.Length?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "deferred"}.");
         Assert.True(listed.CreatedAt == expected.CreatedAt, $"{what} gives the creation time {listed.CreatedAt:O}; GetAsync gives {expected.CreatedAt:O}.");
-        Assert.True(listed.ExpiresAt == expected.ExpiresAt, $"{what} gives the expiry {listed.ExpiresAt:O}; GetAsync gives {expected.ExpiresAt:O}.");
+        Assert.True(listed.ExpiresAt == expected.ExpiresAt, $"{what} gives the expiry {FormatTime(listed.ExpiresAt)}; GetAsync gives {FormatTime(expected.ExpiresAt)}.");
         Assert.True(Equals(listed.Concatenation, expected.Concatenation), $"{what} gives a different concatenation role than GetAsync.");
         AssertMetadataEqual(expected.Metadata, listed.Metadata, "ListAsync");
     }

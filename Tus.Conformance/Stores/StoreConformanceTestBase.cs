@@ -191,6 +191,11 @@ public abstract class StoreConformanceTestBase<TFixture> : IClassFixture<TFixtur
         return false;
     }
 
+    /// <summary>Formats a time for a failure message: round-trip format, or "none".</summary>
+    /// <param name="time">The time, or <see langword="null"/>.</param>
+    /// <returns>The text.</returns>
+    protected static string FormatTime(DateTimeOffset? time) => time?.ToString("O", System.Globalization.CultureInfo.InvariantCulture) ?? "none";
+
     /// <summary>Fails the test with a clear message when the store does not declare a capability its suite needs.</summary>
     /// <typeparam name="TCapability">The capability interface.</typeparam>
     /// <param name="capability">What the store's property returned.</param>
