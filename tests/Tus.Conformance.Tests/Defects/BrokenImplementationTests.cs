@@ -131,4 +131,16 @@ public sealed class DefectCatalogTests
         failure.Should().NotBeNull("a scenario whose capability is absent must not pass silently");
         DefectRunner.IsSkip(failure!).Should().BeTrue("it must report itself skipped: {0}", failure!.Message);
     }
+
+    [Fact]
+    public async Task ProtocolScenario_StoreThrowsUnexpectedly_ShowsTheEngineLogInTheFailure()
+    {
+        var fixture = DefectRunner.CreateFixture(typeof(ReferenceStoreFixture), nameof(StoreDefect.AppendRequiresLength));
+
+        var failure = await DefectRunner.RunAsync(typeof(ReferenceProtocolTests), "DeferredLength_LengthSentWithALaterPatch_CompletesTheUpload", fixture);
+
+        failure.Should().NotBeNull();
+        failure!.Message.Should().Contain("answered 500").And.Contain("The engine logged:")
+            .And.Contain("The upload's length must be known before data is appended.", "a store author must see why the engine answered 500");
+    }
 }
