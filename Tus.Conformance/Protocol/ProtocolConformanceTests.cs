@@ -156,7 +156,7 @@ public abstract class ProtocolConformanceTests<TFixture> : IClassFixture<TFixtur
         AddIf(Store.Checksum is not null, "checksum", "checksum-trailer");
         Assert.True(
             expected.SetEquals(announced),
-            $"The server announces '{string.Join(",", announced.Order(StringComparer.Ordinal))}' but the store declares capabilities for '{string.Join(",", expected.Order(StringComparer.Ordinal))}'. A store's capability properties must not change once it is created.");
+            $"The engine announces '{string.Join(",", announced.Order(StringComparer.Ordinal))}' but the store declares capabilities for '{string.Join(",", expected.Order(StringComparer.Ordinal))}'. A store's capability properties must not change once it is created.");
 
         void AddIf(bool condition, params string[] extensions)
         {
@@ -600,7 +600,7 @@ public abstract class ProtocolConformanceTests<TFixture> : IClassFixture<TFixtur
         await AssertUploadIsAsync(upload, data);
     }
 
-    /// <summary>Moves the server's clock on.</summary>
+    /// <summary>Moves the engine's clock on.</summary>
     /// <param name="by">How far.</param>
     protected void AdvanceClock(TimeSpan by) => (_clock ?? throw NotRunning()).Advance(by);
 

@@ -143,4 +143,13 @@ public sealed class DefectCatalogTests
         failure!.Message.Should().Contain("answered 500").And.Contain("The engine logged:")
             .And.Contain("The upload's length must be known before data is appended.", "a store author must see why the engine answered 500");
     }
+
+    [Fact]
+    public async Task Coverage_ListingDeclaredWithoutItsSuite_FailsNamingTheListingSuite()
+    {
+        var failure = await DefectRunner.RunAsync(typeof(UncoveredStoreCoverageTests), "Suites_ForEveryDeclaredCapability_AreSubclassed", new UncoveredStoreFixture());
+
+        failure.Should().NotBeNull();
+        failure!.Message.Should().Contain("ListingConformanceTests<UncoveredStoreFixture>: ReferenceStore.Listing is not null");
+    }
 }
