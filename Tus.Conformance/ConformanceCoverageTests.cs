@@ -71,6 +71,7 @@ public abstract class ConformanceCoverageTests<TFixture> : IClassFixture<TFixtur
         AddIf(store.DeferredLength is not null, typeof(DeferredLengthConformanceTests<TFixture>), $"{name}.DeferredLength is not null");
         AddIf(store.Expiration is not null, typeof(ExpirationConformanceTests<TFixture>), $"{name}.Expiration is not null");
         AddIf(store.Checksum is not null, typeof(ChecksumConformanceTests<TFixture>), $"{name}.Checksum is not null");
+        AddIf(store.Listing is not null, typeof(ListingConformanceTests<TFixture>), $"{name}.Listing is not null");
         if (typeof(IProtocolFixture).IsAssignableFrom(typeof(TFixture)))
         {
             required.Add((typeof(ProtocolConformanceTests<>).MakeGenericType(typeof(TFixture)), $"{typeof(TFixture).Name} implements IProtocolFixture"));

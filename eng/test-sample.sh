@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Packs the libraries (eng/pack.sh) and runs the third-party sample in samples/InMemoryStore against exactly the version
-# just packed, consuming Tus.Core, Tus.Lockers.Memory and Tus.Conformance as packages from the local feed, the way an
-# outsider would. Fails when the restore resolved any other version.
+# just packed, consuming Tus.Core and Tus.Conformance as packages from the local feed, the way an outsider would (the
+# protocol suite needs no locker package). Fails when the restore resolved any other version, or any other Tus package.
 #
 # Usage: eng/test-sample.sh [--results DIR]    with --results, also writes a trx file into DIR (eng/test.sh counts it)
 set -euo pipefail
@@ -40,9 +40,16 @@ dotnet "${args[@]}" || rc=$?
 
 # The restore must have taken exactly the packages just packed, not a project, a cached or an older build.
 assets="$root/samples/InMemoryStore/obj/project.assets.json"
-for package in Tus.Core Tus.Lockers.Memory Tus.Conformance; do
+for package in Tus.Core Tus.Conformance; do
   if ! grep -q "\"$package/$version\"" "$assets"; then
     echo "eng/test-sample.sh: the sample did not restore $package $version" >&2
+    rc=1
+  fi
+done
+# Nothing else of ours: the conformance package must not drag in ASP.NET Core hosting or a locker.
+for package in Tus.AspNetCore Tus.Lockers.Memory Tus.Stores.File; do
+  if grep -q "\"$package/" "$assets"; then
+    echo "eng/test-sample.sh: the sample restored $package, which Tus.Conformance must not depend on" >&2
     rc=1
   fi
 done

@@ -32,6 +32,13 @@ internal sealed class GeneratedStream : Stream
     /// <summary>The source <see cref="CancelAfter"/> cancels.</summary>
     public CancellationTokenSource? CancelSource { get; init; }
 
+    /// <summary>When set, the first read after this many bytes went out throws <see cref="Failure"/> (a body source that
+    /// fails: a broken decoder, a backend read error), and so does every read after it.</summary>
+    public long? FailAfter { get; init; }
+
+    /// <summary>What <see cref="FailAfter"/> throws. Default: an <see cref="IOException"/>.</summary>
+    public Exception? Failure { get; init; }
+
     /// <summary>Whether every read waits a millisecond first (a body arriving over a network), so that concurrent
     /// appends interleave whatever the thread pool does.</summary>
     public bool PaceReads { get; init; }
@@ -71,7 +78,7 @@ internal sealed class GeneratedStream : Stream
         {
             return new ValueTask<int>(Produce(buffer.Span, cancellationToken));
         }
-        catch (OperationCanceledException exception)
+        catch (Exception exception) when (exception is OperationCanceledException || FailAfter is not null)
         {
             return ValueTask.FromException<int>(exception);
         }
@@ -91,10 +98,20 @@ internal sealed class GeneratedStream : Stream
             cancellationToken.ThrowIfCancellationRequested();
         }
 
+        if (FailAfter is { } failAfter && Delivered >= failAfter)
+        {
+            throw Failure ?? new IOException($"The body source failed after {Delivered} bytes.");
+        }
+
         var count = (int)Math.Min(Math.Min(buffer.Length, MaxRead), _length - Delivered);
         if (CancelAfter is { } limit && Delivered < limit)
         {
             count = (int)Math.Min(count, limit - Delivered);
+        }
+
+        if (FailAfter is { } failLimit)
+        {
+            count = (int)Math.Min(count, failLimit - Delivered);
         }
 
         if (count <= 0)

@@ -7,8 +7,10 @@ namespace Tus.Conformance;
 
 /// <summary>
 /// The locker contract (<see cref="ITusLocker"/>, <see cref="ITusLock"/>): mutual exclusion, release requests that reach
-/// the holder, waits that honour cancellation and timeouts, lost leases signalled, every waiter served under contention
-/// (no starvation, no lost wake-ups), and disposal that releases exactly once. Locks are taken through the fixture's
+/// every holder (including one handed the lock while others wait), waits that honour cancellation and timeouts, lost
+/// leases signalled, every waiter served under contention (no starvation, no lost wake-ups), disposal that releases
+/// exactly once, a <see cref="ITusLocker.TryAcquireAsync"/> that never disturbs a holder, and fencing tokens that grow
+/// with every holder. Locks are taken through the fixture's
 /// locker and its peer (<see cref="ILockerFixture.CreatePeerAsync"/>), so a distributed locker is proven across clients.
 /// </summary>
 /// <remarks>Waits that must end are bounded by <see cref="Patience"/>, so a broken locker fails its test instead of
@@ -392,6 +394,150 @@ public abstract class LockerConformanceTests<TFixture> : IClassFixture<TFixture>
         await (await WithinAsync(waiting, "the waiting acquire after the holder released")).DisposeAsync();
     }
 
+    /// <summary>TryAcquireAsync takes a free upload's lock at once, for that upload, with neither signal fired, and
+    /// excludes others like any lock.</summary>
+    [Fact]
+    public virtual async Task TryAcquireAsync_FreeUpload_AcquiresTheLock()
+    {
+        var id = UploadId.New();
+
+        var held = await TryAcquireWithinAsync(Locker, id, "a free upload");
+
+        Assert.True(held is not null, "TryAcquireAsync returned null for an upload nobody holds or waits for.");
+        Assert.Equal(id, held.UploadId);
+        Assert.False(held.ReleaseRequested.IsCancellationRequested, "ReleaseRequested has fired on a lock nobody else asked for.");
+        Assert.False(held.Lost.IsCancellationRequested, "Lost has fired on a lock just granted.");
+        var waiting = Peer.AcquireAsync(id, Ct).AsTask();
+        await AssertStillPendingAsync(waiting, "An acquire was granted while a lock taken by TryAcquireAsync was held.");
+        await held.DisposeAsync();
+        await (await WithinAsync(waiting, "the waiting acquire after the lock taken by TryAcquireAsync was released")).DisposeAsync();
+    }
+
+    /// <summary>TryAcquireAsync on a held upload returns null at once, holds nothing, and does not disturb the holder:
+    /// its ReleaseRequested stays quiet (the expiration sweep must never interrupt a request).</summary>
+    [Fact]
+    public virtual async Task TryAcquireAsync_HeldUpload_ReturnsNullWithoutRequestingRelease()
+    {
+        var id = UploadId.New();
+        var holder = await AcquireWithinAsync(Locker, id, "a free upload");
+
+        var attempt = await TryAcquireWithinAsync(Peer, id, "a held upload");
+        if (attempt is not null)
+        {
+            await attempt.DisposeAsync();
+        }
+
+        await Task.Delay(Settle, Ct);
+        Assert.True(attempt is null, "TryAcquireAsync granted the lock of an upload another holder has.");
+        Assert.False(holder.ReleaseRequested.IsCancellationRequested, "TryAcquireAsync made the holder's ReleaseRequested fire; it must leave a request in progress alone.");
+        var later = Peer.AcquireAsync(id, Ct).AsTask();
+        await AssertStillPendingAsync(later, "The lock was granted to another request although its holder never released it.");
+        await holder.DisposeAsync();
+        await (await WithinAsync(later, "the waiting acquire after the holder released")).DisposeAsync();
+    }
+
+    /// <summary>Once the holder releases, TryAcquireAsync takes the lock again, through either locker, and the lock it
+    /// took is released by disposal like any other.</summary>
+    [Fact]
+    public virtual async Task TryAcquireAsync_AfterRelease_AcquiresAgain()
+    {
+        var id = UploadId.New();
+        await (await AcquireWithinAsync(Locker, id, "a free upload")).DisposeAsync();
+
+        var first = await TryAcquireWithinAsync(Peer, id, "an upload just released");
+        Assert.True(first is not null, "TryAcquireAsync returned null for an upload whose holder released it.");
+        await first.DisposeAsync();
+        var second = await TryAcquireWithinAsync(Locker, id, "an upload released after TryAcquireAsync");
+        Assert.True(second is not null, "TryAcquireAsync returned null for an upload whose lock, taken by TryAcquireAsync, was released.");
+        await second.DisposeAsync();
+    }
+
+    /// <summary>TryAcquireAsync with a token that has already fired throws <see cref="OperationCanceledException"/> and
+    /// holds nothing.</summary>
+    [Fact]
+    public virtual async Task TryAcquireAsync_TokenAlreadyCancelled_ThrowsAndHoldsNothing()
+    {
+        var id = UploadId.New();
+        using var cancelled = new CancellationTokenSource();
+        await cancelled.CancelAsync();
+
+        var exception = await Record.ExceptionAsync(() => WithinAsync(Locker.TryAcquireAsync(id, cancelled.Token).AsTask(), "TryAcquireAsync with a cancelled token to end"));
+
+        Assert.True(exception is OperationCanceledException, $"TryAcquireAsync with a cancelled token ended with {exception?.GetType().Name ?? "a result"} instead of an OperationCanceledException.");
+        await (await AcquireWithinAsync(Peer, id, "the upload after TryAcquireAsync with a cancelled token")).DisposeAsync();
+    }
+
+    /// <summary>
+    /// The fencing token strictly grows across successive holders of one upload, however each got the lock: acquired,
+    /// acquired through the peer, taken by TryAcquireAsync, and handed to a waiter on release.
+    /// </summary>
+    [Fact]
+    public virtual async Task FencingToken_SuccessiveHolders_StrictlyGrows()
+    {
+        var id = UploadId.New();
+        var tokens = new List<(string How, long Token)>();
+
+        var first = await AcquireWithinAsync(Locker, id, "a free upload");
+        tokens.Add(("acquired", first.FencingToken));
+        await first.DisposeAsync();
+
+        // Another upload in between, so that a locker whose counter is shared across uploads is exercised too.
+        await (await AcquireWithinAsync(Peer, UploadId.New(), "another upload")).DisposeAsync();
+
+        var second = await AcquireWithinAsync(Peer, id, "the upload through the peer");
+        tokens.Add(("acquired through the peer", second.FencingToken));
+        await second.DisposeAsync();
+
+        var third = await TryAcquireWithinAsync(Locker, id, "the upload by TryAcquireAsync");
+        Assert.True(third is not null, "TryAcquireAsync returned null for a free upload.");
+        tokens.Add(("taken by TryAcquireAsync", third.FencingToken));
+        var waiting = Peer.AcquireAsync(id, Ct).AsTask();
+        await AssertStillPendingAsync(waiting, "An acquire was granted while another holder had the lock.");
+        await third.DisposeAsync();
+        var fourth = await WithinAsync(waiting, "the waiting acquire after the holder released");
+        tokens.Add(("handed to a waiter", fourth.FencingToken));
+        await fourth.DisposeAsync();
+
+        var fifth = await AcquireWithinAsync(Locker, id, "the upload after every earlier holder released");
+        tokens.Add(("acquired again", fifth.FencingToken));
+        await fifth.DisposeAsync();
+
+        for (var i = 1; i < tokens.Count; i++)
+        {
+            Assert.True(
+                tokens[i].Token > tokens[i - 1].Token,
+                $"The lock {tokens[i].How} has fencing token {tokens[i].Token}, not larger than {tokens[i - 1].Token} of the holder before it ({tokens[i - 1].How}). Tokens in order: {string.Join(", ", tokens.Select(t => t.Token))}.");
+        }
+    }
+
+    /// <summary>
+    /// Release requests reach every holder: when a lock is handed to one of several waiters, the new holder's
+    /// ReleaseRequested fires because others still wait, and so on down the queue; the last holder, with nobody left
+    /// waiting, is not asked.
+    /// </summary>
+    [Fact]
+    public virtual async Task ReleaseRequested_HolderByHandOffWhileOthersWait_Fires()
+    {
+        var id = UploadId.New();
+        var holder = await AcquireWithinAsync(Locker, id, "a free upload");
+        var firstWaiter = Peer.AcquireAsync(id, Ct).AsTask();
+        await WithinAsync(WhenFired(holder.ReleaseRequested), "the holder's ReleaseRequested to fire once another request waits");
+        var secondWaiter = Locker.AcquireAsync(id, Ct).AsTask();
+        await Task.Delay(Settle, Ct);
+
+        await holder.DisposeAsync();
+        var next = await WithinAsync(Task.WhenAny(firstWaiter, secondWaiter), "a waiter to be handed the lock");
+        var nextHeld = await next;
+        var last = next == firstWaiter ? secondWaiter : firstWaiter;
+        await WithinAsync(WhenFired(nextHeld.ReleaseRequested), "ReleaseRequested to fire on the holder that got the lock by hand-off while another request still waits");
+
+        await nextHeld.DisposeAsync();
+        var lastHeld = await WithinAsync(last, "the last waiter to be handed the lock");
+        await Task.Delay(Settle, Ct);
+        Assert.False(lastHeld.ReleaseRequested.IsCancellationRequested, "ReleaseRequested fired on the last holder although nobody waits for the upload any more.");
+        await lastHeld.DisposeAsync();
+    }
+
     /// <summary>Acquires a lock, failing the test when it is not granted within <see cref="Patience"/> (or <paramref name="patience"/>).</summary>
     /// <param name="locker">The locker to ask.</param>
     /// <param name="uploadId">The upload.</param>
@@ -413,6 +559,17 @@ public abstract class LockerConformanceTests<TFixture> : IClassFixture<TFixture>
             Assert.Fail($"The lock of {what} was not granted within {limit.TotalSeconds:F0} s.");
             throw;
         }
+    }
+
+    /// <summary>Calls TryAcquireAsync, failing the test when it does not answer within <see cref="Patience"/>.</summary>
+    /// <param name="locker">The locker to ask.</param>
+    /// <param name="uploadId">The upload.</param>
+    /// <param name="what">What is being locked, for the failure message.</param>
+    /// <returns>The held lock, or <see langword="null"/>.</returns>
+    protected async Task<ITusLock?> TryAcquireWithinAsync(ITusLocker locker, string uploadId, string what)
+    {
+        ArgumentNullException.ThrowIfNull(locker);
+        return await WithinAsync(locker.TryAcquireAsync(uploadId, Ct).AsTask(), $"TryAcquireAsync for {what} to answer");
     }
 
     /// <summary>Waits for a task, failing the test when it does not end within <see cref="Patience"/> (or <paramref name="patience"/>).</summary>

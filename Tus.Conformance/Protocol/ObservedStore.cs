@@ -23,6 +23,8 @@ internal sealed class ObservedStore(ITusStore inner) : ITusStore
 
     public ITusChecksumStore? Checksum => inner.Checksum;
 
+    public ITusListingStore? Listing => inner.Listing;
+
     public ValueTask<UploadInfo> CreateAsync(NewUpload upload, CancellationToken cancellationToken) => inner.CreateAsync(upload, cancellationToken);
 
     public ValueTask<UploadInfo?> GetAsync(string uploadId, CancellationToken cancellationToken) => inner.GetAsync(uploadId, cancellationToken);

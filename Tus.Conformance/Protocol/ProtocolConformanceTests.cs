@@ -15,16 +15,20 @@ using Xunit;
 namespace Tus.Conformance;
 
 /// <summary>
-/// End-to-end scenarios: the tus engine runs over the fixture's store and locker inside a real Kestrel server on
-/// 127.0.0.1 (through Tus.AspNetCore's <c>AddTus()</c>/<c>MapTus("/files")</c>), and an <see cref="HttpClient"/> drives
-/// it as a tus client would: creation with metadata and with a first body, uploads in chunks, an interrupted PATCH that
-/// is resumed, checksums (matching and 460), concatenation, termination, expiration with the engine's sweep, deferred
-/// lengths, and downloads with ranges. Scenarios of a capability the store does not declare report themselves skipped.
+/// End-to-end scenarios: the tus engine (<see cref="TusEngine"/>) runs over the fixture's store and locker, and an
+/// <see cref="HttpClient"/> drives it as a tus client would: creation with metadata and with a first body, uploads in
+/// chunks, an interrupted PATCH that is resumed, checksums (matching and 460), concatenation, termination, expiration with
+/// the engine's sweep, deferred lengths, and downloads with ranges. Scenarios of a capability the store does not declare
+/// report themselves skipped.
 /// </summary>
 /// <remarks>
-/// Each test gets its own store, locker and server. The server's clock is a manual one (<see cref="AdvanceClock"/>),
-/// uploads expire <see cref="UploadLifetime"/> after their last write, and the host's own sweep never runs during a
-/// test: <see cref="RemoveExpiredUploadsAsync"/> runs the engine's sweep on demand.
+/// <para>By default the client hands each request to the engine in memory, with no server and no socket: the package
+/// needs no web framework. A body the client breaks off reaches the engine as a reset connection does through Kestrel.
+/// Override <see cref="CreateTransportAsync"/> to run the same scenarios through a real server.</para>
+/// <para>Each test gets its own store, locker and engine. The engine's clock is a manual one (<see cref="AdvanceClock"/>),
+/// uploads expire <see cref="UploadLifetime"/> after their last write, and <see cref="RemoveExpiredUploadsAsync"/> runs
+/// the engine's sweep on demand. When a request is answered with an unexpected status, the failure shows the warnings
+/// and errors the engine logged, with the store's exception.</para>
 /// </remarks>
 /// <typeparam name="TFixture">The fixture that creates the store and the locker.</typeparam>
 public abstract class ProtocolConformanceTests<TFixture> : IClassFixture<TFixture>, IAsyncLifetime
@@ -34,7 +38,9 @@ public abstract class ProtocolConformanceTests<TFixture> : IClassFixture<TFixtur
     private ITusLocker? _locker;
     private ObservedStore? _observed;
     private ManualClock? _clock;
-    private TusTestServer? _server;
+    private EngineLog? _log;
+    private TusEngine? _engine;
+    private ProtocolTransport? _transport;
 
     /// <summary>Creates the suite over the fixture xunit passes in.</summary>
     /// <param name="fixture">The fixture that creates the store and the locker.</param>
@@ -47,58 +53,63 @@ public abstract class ProtocolConformanceTests<TFixture> : IClassFixture<TFixtur
     /// <summary>How long unfinished uploads live after their last write (<see cref="TusOptions.Expiration"/>): one day.</summary>
     protected static TimeSpan UploadLifetime { get; } = TimeSpan.FromDays(1);
 
-    /// <summary>The server clock's time when a test starts.</summary>
+    /// <summary>The engine clock's time when a test starts.</summary>
     protected static DateTimeOffset StartTime { get; } = new(2032, 3, 4, 5, 6, 7, TimeSpan.Zero);
 
     /// <summary>The fixture.</summary>
     protected TFixture Fixture { get; }
 
-    /// <summary>The store under test (the server uses it through a wrapper that forwards exactly its capabilities).</summary>
+    /// <summary>The store under test (the engine uses it through a wrapper that forwards exactly its capabilities).</summary>
     protected ITusStore Store => _store ?? throw NotRunning();
 
-    /// <summary>A client for the server; requests built with <see cref="TusRequest"/> carry <c>Tus-Resumable</c>.</summary>
-    protected HttpClient Client => (_server ?? throw NotRunning()).Client;
+    /// <summary>The locker the engine uses.</summary>
+    protected ITusLocker Locker => _locker ?? throw NotRunning();
 
-    /// <summary>The tus endpoint, e.g. <c>http://127.0.0.1:PORT/files/</c>.</summary>
-    protected Uri Endpoint => (_server ?? throw NotRunning()).Endpoint;
+    /// <summary>The engine under test.</summary>
+    protected TusEngine Engine => _engine ?? throw NotRunning();
+
+    /// <summary>A client for the engine; requests built with <see cref="TusRequest"/> carry <c>Tus-Resumable</c>.</summary>
+    protected HttpClient Client => (_transport ?? throw NotRunning()).Client;
+
+    /// <summary>The tus endpoint, e.g. <c>http://127.0.0.1/files/</c>.</summary>
+    protected Uri Endpoint => (_transport ?? throw NotRunning()).Endpoint;
 
     /// <summary>The running test's cancellation token.</summary>
     protected static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    /// <summary>Creates the test's store and locker and starts the server over them.</summary>
+    /// <summary>Creates the test's store, locker and engine, and the transport to the engine.</summary>
     public virtual async ValueTask InitializeAsync()
     {
         _store = await Fixture.CreateStoreAsync(Ct);
         _locker = await Fixture.CreateLockerAsync(Ct);
         _observed = new ObservedStore(_store);
         _clock = new ManualClock(StartTime);
-        _server = await TusTestServer.StartAsync(
-            _observed,
-            _locker,
-            _clock,
-            options =>
-            {
-                options.Expiration = UploadLifetime;
-                options.ExpirationSweepInterval = TimeSpan.FromDays(30);
-            },
-            Ct);
+        _log = new EngineLog();
+        var options = new TusOptions
+        {
+            Expiration = UploadLifetime,
+            ExpirationSweepInterval = TimeSpan.FromDays(30),
+        };
+        _engine = new TusEngine(_observed, _locker, options, _clock, _log, CancellationToken.None);
+        _transport = await CreateTransportAsync(_engine, Ct);
     }
 
-    /// <summary>Stops the server and hands the store and locker back to the fixture.</summary>
+    /// <summary>Stops the transport and the engine, and hands the store and locker back to the fixture.</summary>
     public virtual async ValueTask DisposeAsync()
     {
         GC.SuppressFinalize(this);
-        var (server, locker, store) = (_server, _locker, _store);
-        (_server, _locker, _store, _observed) = (null, null, null, null);
+        var (transport, engine, locker, store) = (_transport, _engine, _locker, _store);
+        (_transport, _engine, _locker, _store, _observed) = (null, null, null, null, null);
         try
         {
-            if (server is not null)
+            if (transport is not null)
             {
-                await server.DisposeAsync();
+                await transport.DisposeAsync();
             }
         }
         finally
         {
+            engine?.Dispose();
             if (locker is not null)
             {
                 await Fixture.DisposeLockerAsync(locker, CancellationToken.None);
@@ -109,6 +120,23 @@ public abstract class ProtocolConformanceTests<TFixture> : IClassFixture<TFixtur
                 await Fixture.DisposeStoreAsync(store, CancellationToken.None);
             }
         }
+    }
+
+    /// <summary>
+    /// Creates the client the scenarios send their requests with. Default: a client whose handler gives each request to
+    /// <paramref name="engine"/> in memory, at <c>http://127.0.0.1/files/</c>. Override it to host the engine in a real
+    /// server (the repository's own tests run the suite through Kestrel this way); the server must route the endpoint's
+    /// requests to this very engine instance, whose store is the test's (wrapped) store.
+    /// </summary>
+    /// <param name="engine">The engine of the running test; the suite disposes it after the transport.</param>
+    /// <param name="cancellationToken">Cancels the start.</param>
+    /// <returns>The transport; the suite disposes it when the test ends.</returns>
+    protected virtual ValueTask<ProtocolTransport> CreateTransportAsync(TusEngine engine, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(engine);
+        var endpoint = new Uri("http://127.0.0.1/files/");
+        var client = new HttpClient(new EngineHttpHandler(engine, endpoint.AbsolutePath)) { Timeout = TimeSpan.FromMinutes(1) };
+        return ValueTask.FromResult(new ProtocolTransport(client, endpoint));
     }
 
     /// <summary>OPTIONS announces exactly the extensions the store's declared capabilities allow.</summary>
@@ -124,11 +152,11 @@ public abstract class ProtocolConformanceTests<TFixture> : IClassFixture<TFixtur
         AddIf(Store.DeferredLength is not null, "creation-defer-length");
         AddIf(Store.Termination is not null, "termination");
         AddIf(Store.Concatenation is not null, "concatenation", "concatenation-unfinished");
-        AddIf(Store.Expiration is not null, "expiration");
+        AddIf(Store.Expiration is not null && Store.Listing is not null, "expiration");
         AddIf(Store.Checksum is not null, "checksum", "checksum-trailer");
         Assert.True(
             expected.SetEquals(announced),
-            $"The server announces '{string.Join(",", announced.Order(StringComparer.Ordinal))}' but the store declares capabilities for '{string.Join(",", expected.Order(StringComparer.Ordinal))}'. A store's capability properties must not change once it is created.");
+            $"The engine announces '{string.Join(",", announced.Order(StringComparer.Ordinal))}' but the store declares capabilities for '{string.Join(",", expected.Order(StringComparer.Ordinal))}'. A store's capability properties must not change once it is created.");
 
         void AddIf(bool condition, params string[] extensions)
         {
@@ -479,7 +507,7 @@ public abstract class ProtocolConformanceTests<TFixture> : IClassFixture<TFixtur
     [Fact]
     public virtual async Task Expiration_UnfinishedUploadPastItsExpiry_AnswersGoneAndIsSwept()
     {
-        Assert.SkipWhen(Store.Expiration is null, "The store does not offer expiration (ITusStore.Expiration is null).");
+        SkipUnlessExpirationIsServed();
         var upload = await CreateUploadAsync(100);
         using (var created = await HeadAsync(upload))
         {
@@ -517,7 +545,7 @@ public abstract class ProtocolConformanceTests<TFixture> : IClassFixture<TFixtur
     [Fact]
     public virtual async Task Expiration_CompleteUpload_IsNeverSwept()
     {
-        Assert.SkipWhen(Store.Expiration is null, "The store does not offer expiration (ITusStore.Expiration is null).");
+        SkipUnlessExpirationIsServed();
         var data = Pattern.Bytes(107, 0, 500);
         var complete = await CreateUploadAsync(data.Length);
         using (var patch = await PatchAsync(complete, 0, data))
@@ -572,13 +600,13 @@ public abstract class ProtocolConformanceTests<TFixture> : IClassFixture<TFixtur
         await AssertUploadIsAsync(upload, data);
     }
 
-    /// <summary>Moves the server's clock on.</summary>
+    /// <summary>Moves the engine's clock on.</summary>
     /// <param name="by">How far.</param>
     protected void AdvanceClock(TimeSpan by) => (_clock ?? throw NotRunning()).Advance(by);
 
     /// <summary>Runs the engine's expiration sweep now (<see cref="TusEngine.RemoveExpiredUploadsAsync"/>).</summary>
     /// <returns>How many uploads it removed.</returns>
-    protected async Task<int> RemoveExpiredUploadsAsync() => await (_server ?? throw NotRunning()).Engine.RemoveExpiredUploadsAsync(Ct);
+    protected async Task<int> RemoveExpiredUploadsAsync() => await Engine.RemoveExpiredUploadsAsync(Ct);
 
     /// <summary>A request with <c>Tus-Resumable: 1.0.0</c>.</summary>
     /// <param name="method">The method.</param>
@@ -691,17 +719,20 @@ public abstract class ProtocolConformanceTests<TFixture> : IClassFixture<TFixtur
         Assert.True(mismatch == data.Length, $"GET returned a wrong byte at position {mismatch}.");
     }
 
-    /// <summary>Checks a response's status, showing the error body (its stable error code) when it differs.</summary>
+    /// <summary>Checks a response's status, showing the error body (its stable error code) and the warnings and errors
+    /// the engine logged (with the store's exceptions) when it differs.</summary>
     /// <param name="response">The response.</param>
     /// <param name="expected">The status expected.</param>
     /// <param name="what">Which request it answers, for the message.</param>
-    protected static async Task AssertStatusAsync(HttpResponseMessage response, HttpStatusCode expected, string what)
+    protected async Task AssertStatusAsync(HttpResponseMessage response, HttpStatusCode expected, string what)
     {
         ArgumentNullException.ThrowIfNull(response);
         if (response.StatusCode != expected)
         {
             var body = await response.Content.ReadAsStringAsync(Ct);
-            Assert.Fail($"{what} was answered {(int)response.StatusCode} instead of {(int)expected}: {body.Trim()}");
+            var logged = _log?.Entries ?? [];
+            var log = logged.Count == 0 ? string.Empty : $"{Environment.NewLine}The engine logged:{Environment.NewLine}{string.Join(Environment.NewLine, logged)}";
+            Assert.Fail($"{what} was answered {(int)response.StatusCode} instead of {(int)expected}: {body.Trim()}{log}");
         }
     }
 
@@ -718,6 +749,12 @@ public abstract class ProtocolConformanceTests<TFixture> : IClassFixture<TFixtur
         }
 
         return null;
+    }
+
+    private void SkipUnlessExpirationIsServed()
+    {
+        Assert.SkipWhen(Store.Expiration is null, "The store does not offer expiration (ITusStore.Expiration is null).");
+        Assert.SkipWhen(Store.Listing is null, "The store offers expiration without listing (ITusStore.Listing is null), so the engine does not serve expiration; ExpirationConformanceTests fails for it.");
     }
 
     private async Task<Uri> CreatePartialAsync(byte[] data)
@@ -743,5 +780,5 @@ public abstract class ProtocolConformanceTests<TFixture> : IClassFixture<TFixtur
 
     private static string HttpDate(DateTimeOffset time) => time.UtcDateTime.ToString("R", CultureInfo.InvariantCulture);
 
-    private static InvalidOperationException NotRunning() => new("The server exists only while a test runs: InitializeAsync starts it.");
+    private static InvalidOperationException NotRunning() => new("The engine exists only while a test runs: InitializeAsync creates it.");
 }

@@ -97,4 +97,18 @@ public abstract class ChecksumConformanceTests<TFixture> : StoreConformanceTestB
         AssertMetadataEqual(metadata, read.Metadata, "GetAsync after DiscardFromAsync");
         Assert.True(read.CreatedAt == CreatedAt, $"GetAsync returned the creation time {read.CreatedAt:O} instead of {CreatedAt:O} after DiscardFromAsync.");
     }
+
+    /// <summary>DiscardFromAsync for an upload that was removed throws <see cref="UploadNotFoundException"/>. Reported
+    /// skipped when the store can remove no upload (neither termination nor expiration).</summary>
+    [Fact]
+    public virtual async Task DiscardFromAsync_RemovedUpload_ThrowsUploadNotFound()
+    {
+        _ = Checksum;
+        var upload = await GetExistingAsync((await AppendPatternAsync(await CreateUploadAsync(100), seed: 86, 40)).Id);
+
+        var removed = await TryRemoveUploadAsync(upload.Id);
+        Assert.SkipUnless(removed, "The store can remove no upload (it offers neither termination nor expiration).");
+
+        await AssertThrowsUploadNotFoundAsync(upload.Id, "DiscardFromAsync", async () => await Checksum.DiscardFromAsync(upload, 20, Ct));
+    }
 }

@@ -121,4 +121,18 @@ public abstract class DeferredLengthConformanceTests<TFixture> : StoreConformanc
         Assert.True(read.CreatedAt == CreatedAt, $"GetAsync returned the creation time {read.CreatedAt:O} instead of {CreatedAt:O} after SetLengthAsync.");
         await AssertDataIsPatternAsync(read, seed: 64, 777);
     }
+
+    /// <summary>SetLengthAsync for an upload that was removed throws <see cref="UploadNotFoundException"/>. Reported
+    /// skipped when the store can remove no upload (neither termination nor expiration).</summary>
+    [Fact]
+    public virtual async Task SetLengthAsync_RemovedUpload_ThrowsUploadNotFound()
+    {
+        _ = DeferredLength;
+        var upload = await GetExistingAsync((await AppendPatternAsync(await CreateUploadAsync(null), seed: 65, 10)).Id);
+
+        var removed = await TryRemoveUploadAsync(upload.Id);
+        Assert.SkipUnless(removed, "The store can remove no upload (it offers neither termination nor expiration).");
+
+        await AssertThrowsUploadNotFoundAsync(upload.Id, "SetLengthAsync", async () => await DeferredLength.SetLengthAsync(upload, 100, Ct));
+    }
 }

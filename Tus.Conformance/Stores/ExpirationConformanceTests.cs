@@ -5,15 +5,17 @@ using Xunit;
 namespace Tus.Conformance;
 
 /// <summary>
-/// The expiration capability (<see cref="ITusExpirationStore"/>): expiry times are stamped and moved, exactly the
-/// unfinished uploads whose expiry is at or before "now" are listed, and removing them makes them gone. Subclass it when
-/// the store's <see cref="ITusStore.Expiration"/> is not <see langword="null"/>.
+/// The expiration capability (<see cref="ITusExpirationStore"/>): a store that offers it offers listing too (the engine's
+/// sweep finds expired uploads through <see cref="ITusStore.Listing"/>), expiry times are stamped and moved and show
+/// through both <see cref="ITusStore.GetAsync"/> and the listing, removing an expired upload makes it gone, and calls
+/// for a removed upload throw <see cref="UploadNotFoundException"/>. Subclass it when the store's
+/// <see cref="ITusStore.Expiration"/> is not <see langword="null"/>.
 /// </summary>
 /// <typeparam name="TFixture">The fixture that creates the store under test.</typeparam>
 public abstract class ExpirationConformanceTests<TFixture> : StoreConformanceTestBase<TFixture>
     where TFixture : class, IStoreFixture
 {
-    /// <summary>The "now" the listing tests pass: a day after <see cref="StoreConformanceTestBase{TFixture}.CreatedAt"/>.</summary>
+    /// <summary>The "now" the tests measure expiry against: a day after <see cref="StoreConformanceTestBase{TFixture}.CreatedAt"/>.</summary>
     protected static DateTimeOffset Now { get; } = CreatedAt.AddDays(1);
 
     /// <summary>Creates the suite over the fixture xunit passes in.</summary>
@@ -26,7 +28,33 @@ public abstract class ExpirationConformanceTests<TFixture> : StoreConformanceTes
     /// <summary>The capability under test; fails the test when the store does not declare it.</summary>
     protected ITusExpirationStore Expiration => RequireCapability(Store.Expiration, nameof(ITusStore.Expiration));
 
-    /// <summary>The expiry given at creation is kept, from CreateAsync and GetAsync.</summary>
+    /// <summary>The listing the engine's sweep uses; fails the test, saying why, when the store does not offer it.</summary>
+    protected ITusListingStore Listing
+    {
+        get
+        {
+            _ = Expiration;
+            var listing = Store.Listing;
+            if (listing is null)
+            {
+                Assert.Fail(
+                    $"{Store.GetType().Name}.Expiration is not null but {Store.GetType().Name}.Listing is null. The engine's sweep finds expired uploads " +
+                    "through the listing, so it serves expiration only when the store offers both: implement ITusListingStore (and run ListingConformanceTests), or declare no expiration.");
+            }
+
+            return listing;
+        }
+    }
+
+    /// <summary>A store that offers expiration offers listing too, without which the engine does not serve expiration.</summary>
+    [Fact]
+    public virtual Task Listing_StoreWithExpiration_IsOffered()
+    {
+        Assert.NotNull(Listing);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>The expiry given at creation is kept, from CreateAsync, GetAsync and the listing.</summary>
     [Fact]
     public virtual async Task CreateAsync_WithExpiry_StampsIt()
     {
@@ -35,13 +63,15 @@ public abstract class ExpirationConformanceTests<TFixture> : StoreConformanceTes
 
         var created = await Store.CreateAsync(NewUpload(10) with { ExpiresAt = expiresAt }, Ct);
         var read = await GetExistingAsync(created.Id);
+        var listed = await ListedAsync(created.Id);
 
-        Assert.True(created.ExpiresAt == expiresAt, $"CreateAsync returned the expiry {created.ExpiresAt:O} instead of {expiresAt:O}.");
-        Assert.True(read.ExpiresAt == expiresAt, $"GetAsync returned the expiry {read.ExpiresAt:O} instead of {expiresAt:O}.");
+        Assert.True(created.ExpiresAt == expiresAt, $"CreateAsync returned the expiry {FormatTime(created.ExpiresAt)} instead of {FormatTime(expiresAt)}.");
+        Assert.True(read.ExpiresAt == expiresAt, $"GetAsync returned the expiry {FormatTime(read.ExpiresAt)} instead of {FormatTime(expiresAt)}.");
+        Assert.True(listed.ExpiresAt == expiresAt, $"ListAsync gives the expiry {FormatTime(listed.ExpiresAt)} instead of {FormatTime(expiresAt)}.");
     }
 
     /// <summary>SetExpiryAsync moves the expiry (as a sliding expiration does on every write) and keeps the offset and
-    /// data.</summary>
+    /// data; GetAsync and the listing show the new expiry.</summary>
     [Fact]
     public virtual async Task SetExpiryAsync_NewTime_MovesTheExpiry()
     {
@@ -51,17 +81,18 @@ public abstract class ExpirationConformanceTests<TFixture> : StoreConformanceTes
 
         var result = await Expiration.SetExpiryAsync(upload, moved, Ct);
         var read = await GetExistingAsync(upload.Id);
+        var listed = await ListedAsync(upload.Id);
 
-        foreach (var (described, what) in new[] { (result, "SetExpiryAsync"), (read, "GetAsync") })
+        foreach (var (described, what) in new[] { (result, "SetExpiryAsync"), (read, "GetAsync"), (listed, "ListAsync") })
         {
-            Assert.True(described.ExpiresAt == moved, $"{what} returned the expiry {described.ExpiresAt:O} instead of {moved:O}.");
+            Assert.True(described.ExpiresAt == moved, $"{what} returned the expiry {FormatTime(described.ExpiresAt)} instead of {FormatTime(moved)}.");
             Assert.True(described.Offset == 40, $"{what} returned offset {described.Offset} after SetExpiryAsync; the upload holds 40 bytes.");
         }
 
         await AssertDataIsPatternAsync(read, seed: 70, 40);
     }
 
-    /// <summary>SetExpiryAsync with null removes the expiry.</summary>
+    /// <summary>SetExpiryAsync with null removes the expiry, for GetAsync and the listing.</summary>
     [Fact]
     public virtual async Task SetExpiryAsync_Null_ClearsTheExpiry()
     {
@@ -69,80 +100,60 @@ public abstract class ExpirationConformanceTests<TFixture> : StoreConformanceTes
 
         var result = await Expiration.SetExpiryAsync(upload, null, Ct);
         var read = await GetExistingAsync(upload.Id);
+        var listed = await ListedAsync(upload.Id);
 
         Assert.Null(result.ExpiresAt);
         Assert.Null(read.ExpiresAt);
-        Assert.Empty(await ListExpiredIdsAsync(Now.AddYears(10)));
+        Assert.True(listed.ExpiresAt is null, $"ListAsync gives the expiry {FormatTime(listed.ExpiresAt)} for an upload whose expiry was cleared.");
     }
 
-    /// <summary>Unfinished uploads whose expiry is before "now", or exactly "now", are listed, described as they are.</summary>
+    /// <summary>
+    /// The listing shows every upload's expiry as GetAsync does, so that the sweep finds exactly the unfinished uploads
+    /// whose expiry is at or before "now": past, exactly now, in the future, none, complete, and of deferred length.
+    /// </summary>
     [Fact]
-    public virtual async Task ListExpiredAsync_UnfinishedUploadsAtOrPastTheirExpiry_AreListed()
+    public virtual async Task ListAsync_UploadsWithExpiries_ShowTheirExpiryAsGetAsyncDoes()
     {
         var past = await AppendPatternAsync(await Store.CreateAsync(NewUpload(100) with { ExpiresAt = Now.AddHours(-1) }, Ct), seed: 71, 30);
         var exactlyNow = await Store.CreateAsync(NewUpload(100) with { ExpiresAt = Now }, Ct);
-        var deferred = Store.DeferredLength is null ? null : await Store.CreateAsync(NewUpload(null) with { ExpiresAt = Now.AddDays(-3) }, Ct);
-
-        var listed = await ListExpiredAsync(Now);
-
-        Assert.True(listed.ContainsKey(past.Id), "An unfinished upload that expired an hour ago is not listed.");
-        Assert.True(listed.ContainsKey(exactlyNow.Id), "An unfinished upload that expires exactly at 'now' is not listed (expired means at or before now).");
-        Assert.True(listed[past.Id].Offset == 30, $"The listing describes an upload holding 30 bytes with offset {listed[past.Id].Offset}.");
-        if (deferred is not null)
-        {
-            Assert.True(listed.ContainsKey(deferred.Id), "An expired upload whose length is deferred is not listed.");
-        }
-
-        Assert.Equal(deferred is null ? 2 : 3, listed.Count);
-    }
-
-    /// <summary>Uploads that expire after "now", or never, are not listed.</summary>
-    [Fact]
-    public virtual async Task ListExpiredAsync_UploadsNotYetExpired_AreNotListed()
-    {
         var later = await Store.CreateAsync(NewUpload(100) with { ExpiresAt = Now.AddSeconds(1) }, Ct);
         var never = await Store.CreateAsync(NewUpload(100), Ct);
-        var expired = await Store.CreateAsync(NewUpload(100) with { ExpiresAt = Now.AddSeconds(-1) }, Ct);
+        var complete = await AppendPatternAsync(await Store.CreateAsync(NewUpload(50) with { ExpiresAt = Now.AddHours(-2) }, Ct), seed: 72, 50);
+        var deferred = Store.DeferredLength is null ? null : await Store.CreateAsync(NewUpload(null) with { ExpiresAt = Now.AddDays(-3) }, Ct);
+        var expected = new List<(UploadInfo Upload, bool Expired)> { (past, true), (exactlyNow, true), (later, false), (never, false), (complete, false) };
+        if (deferred is not null)
+        {
+            expected.Add((deferred, true));
+        }
 
-        var listed = await ListExpiredIdsAsync(Now);
+        var listed = await ListAllAsync();
 
-        Assert.DoesNotContain(later.Id, listed);
-        Assert.DoesNotContain(never.Id, listed);
-        Assert.Contains(expired.Id, listed);
-        Assert.Single(listed);
-    }
-
-    /// <summary>Complete uploads never expire, so they are never listed, whatever their expiry time.</summary>
-    [Fact]
-    public virtual async Task ListExpiredAsync_CompleteUploads_AreNotListed()
-    {
-        var complete = await Store.CreateAsync(NewUpload(50) with { ExpiresAt = Now.AddHours(-2) }, Ct);
-        await AppendPatternAsync(complete, seed: 72, 50);
-        var empty = await Store.CreateAsync(NewUpload(0) with { ExpiresAt = Now.AddHours(-2) }, Ct);
-        var unfinished = await Store.CreateAsync(NewUpload(50) with { ExpiresAt = Now.AddHours(-2) }, Ct);
-
-        var listed = await ListExpiredIdsAsync(Now);
-
-        Assert.DoesNotContain(complete.Id, listed);
-        Assert.DoesNotContain(empty.Id, listed);
-        Assert.Equal([unfinished.Id], listed);
+        Assert.Equal(expected.Count, listed.Count);
+        foreach (var (upload, expired) in expected)
+        {
+            Assert.True(listed.TryGetValue(upload.Id, out var described), $"Upload '{upload.Id}' is not listed.");
+            var read = await GetExistingAsync(upload.Id);
+            Assert.True(described.ExpiresAt == read.ExpiresAt, $"ListAsync gives upload '{upload.Id}' the expiry {FormatTime(described.ExpiresAt)}; GetAsync gives {FormatTime(read.ExpiresAt)}.");
+            Assert.True(described.Offset == read.Offset, $"ListAsync gives upload '{upload.Id}' offset {described.Offset}; GetAsync gives {read.Offset}.");
+            Assert.True(described.IsExpiredAt(Now) == expired, $"Upload '{upload.Id}' (expiry {FormatTime(upload.ExpiresAt)}, offset {described.Offset} of {described.Length}) reads as {(expired ? "not " : string.Empty)}expired at {Now:O} from the listing.");
+        }
     }
 
     /// <summary>The listing follows expiry times moved by SetExpiryAsync.</summary>
     [Fact]
-    public virtual async Task ListExpiredAsync_AfterSetExpiry_FollowsTheNewExpiry()
+    public virtual async Task ListAsync_AfterSetExpiry_FollowsTheNewExpiry()
     {
         var extended = await Store.CreateAsync(NewUpload(100) with { ExpiresAt = Now.AddHours(-1) }, Ct);
         var shortened = await Store.CreateAsync(NewUpload(100) with { ExpiresAt = Now.AddHours(1) }, Ct);
 
         await Expiration.SetExpiryAsync(extended, Now.AddHours(1), Ct);
         await Expiration.SetExpiryAsync(shortened, Now.AddHours(-1), Ct);
-        var listed = await ListExpiredIdsAsync(Now);
+        var expired = (await ListAllAsync()).Values.Where(u => u.IsExpiredAt(Now)).Select(u => u.Id).ToList();
 
-        Assert.Equal([shortened.Id], listed);
+        Assert.Equal([shortened.Id], expired);
     }
 
-    /// <summary>A removed upload is gone, and no longer listed; the other uploads stay.</summary>
+    /// <summary>A removed upload is gone, from GetAsync and the listing; the other uploads stay.</summary>
     [Fact]
     public virtual async Task RemoveExpiredAsync_ExpiredUpload_MakesItGone()
     {
@@ -153,7 +164,9 @@ public abstract class ExpirationConformanceTests<TFixture> : StoreConformanceTes
         await Expiration.RemoveExpiredAsync(doomed.Id, Ct);
 
         Assert.Null(await Store.GetAsync(doomed.Id, Ct));
-        Assert.Equal([alsoExpired.Id], await ListExpiredIdsAsync(Now));
+        var listed = await ListAllAsync();
+        Assert.False(listed.ContainsKey(doomed.Id), "An upload removed as expired is still listed.");
+        Assert.Equal(2, listed.Count);
         await GetExistingAsync(alsoExpired.Id);
         await AssertDataIsPatternAsync(await GetExistingAsync(alive.Id), seed: 74, 20);
     }
@@ -171,19 +184,35 @@ public abstract class ExpirationConformanceTests<TFixture> : StoreConformanceTes
         Assert.Null(await Store.GetAsync(upload.Id, Ct));
     }
 
-    /// <summary>Lists the expired uploads at <paramref name="now"/>, by id.</summary>
-    /// <param name="now">The time to list at.</param>
+    /// <summary>SetExpiryAsync and AppendAsync for an upload removed as expired throw <see cref="UploadNotFoundException"/>
+    /// (given the upload as GetAsync returned it before the removal, state and all).</summary>
+    [Fact]
+    public virtual async Task SetExpiryAsync_RemovedUpload_ThrowsUploadNotFound()
+    {
+        var upload = await GetExistingAsync((await Store.CreateAsync(NewUpload(100) with { ExpiresAt = Now.AddHours(-1) }, Ct)).Id);
+        await Expiration.RemoveExpiredAsync(upload.Id, Ct);
+
+        await AssertThrowsUploadNotFoundAsync(upload.Id, "SetExpiryAsync", async () => await Expiration.SetExpiryAsync(upload, Now.AddDays(1), Ct));
+        await AssertThrowsUploadNotFoundAsync(upload.Id, "AppendAsync", async () => await Store.AppendAsync(upload, new Internal.GeneratedStream(75, 0, 10), Ct));
+    }
+
+    /// <summary>Lists every upload, by id.</summary>
     /// <returns>Each listed upload by its id; fails on an id listed twice.</returns>
-    protected async Task<Dictionary<string, UploadInfo>> ListExpiredAsync(DateTimeOffset now)
+    protected async Task<Dictionary<string, UploadInfo>> ListAllAsync()
     {
         var listed = new Dictionary<string, UploadInfo>(StringComparer.Ordinal);
-        await foreach (var upload in Expiration.ListExpiredAsync(now, Ct))
+        await foreach (var upload in Listing.ListAsync(Ct))
         {
-            Assert.True(listed.TryAdd(upload.Id, upload), $"ListExpiredAsync listed upload '{upload.Id}' twice.");
+            Assert.True(listed.TryAdd(upload.Id, upload), $"ListAsync listed upload '{upload.Id}' twice.");
         }
 
         return listed;
     }
 
-    private async Task<List<string>> ListExpiredIdsAsync(DateTimeOffset now) => (await ListExpiredAsync(now)).Keys.ToList();
+    private async Task<UploadInfo> ListedAsync(string uploadId)
+    {
+        var listed = await ListAllAsync();
+        Assert.True(listed.TryGetValue(uploadId, out var upload), $"Upload '{uploadId}' is not listed.");
+        return upload;
+    }
 }

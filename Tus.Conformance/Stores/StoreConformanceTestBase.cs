@@ -156,6 +156,46 @@ public abstract class StoreConformanceTestBase<TFixture> : IClassFixture<TFixtur
         }
     }
 
+    /// <summary>Checks that a call for an upload that no longer exists throws <see cref="UploadNotFoundException"/> for
+    /// that upload, as the store contract promises for every method given an upload (deletions aside).</summary>
+    /// <param name="uploadId">The id of the upload that is gone.</param>
+    /// <param name="what">The method called, for the message.</param>
+    /// <param name="call">The call.</param>
+    protected static async Task AssertThrowsUploadNotFoundAsync(string uploadId, string what, Func<Task> call)
+    {
+        ArgumentNullException.ThrowIfNull(call);
+        var exception = await Record.ExceptionAsync(call);
+        Assert.True(
+            exception is UploadNotFoundException,
+            $"{what} for the removed upload '{uploadId}' {(exception is null ? "succeeded" : $"threw {exception.GetType().Name}: {exception.Message}")}; it must throw UploadNotFoundException, which the engine answers 404.");
+        Assert.Equal(uploadId, ((UploadNotFoundException)exception!).UploadId);
+    }
+
+    /// <summary>Removes an upload through whichever capability the store offers for it: termination, else expiration.</summary>
+    /// <param name="uploadId">The upload.</param>
+    /// <returns><see langword="false"/> when the store can remove no upload at all.</returns>
+    protected async Task<bool> TryRemoveUploadAsync(string uploadId)
+    {
+        if (Store.Termination is { } termination)
+        {
+            await termination.DeleteAsync(uploadId, Ct);
+            return true;
+        }
+
+        if (Store.Expiration is { } expiration)
+        {
+            await expiration.RemoveExpiredAsync(uploadId, Ct);
+            return true;
+        }
+
+        return false;
+    }
+
+    /// <summary>Formats a time for a failure message: round-trip format, or "none".</summary>
+    /// <param name="time">The time, or <see langword="null"/>.</param>
+    /// <returns>The text.</returns>
+    protected static string FormatTime(DateTimeOffset? time) => time?.ToString("O", System.Globalization.CultureInfo.InvariantCulture) ?? "none";
+
     /// <summary>Fails the test with a clear message when the store does not declare a capability its suite needs.</summary>
     /// <typeparam name="TCapability">The capability interface.</typeparam>
     /// <param name="capability">What the store's property returned.</param>

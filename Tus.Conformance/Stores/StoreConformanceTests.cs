@@ -266,39 +266,110 @@ public abstract class StoreConformanceTests<TFixture> : StoreConformanceTestBase
     }
 
     /// <summary>
-    /// An append whose token is cancelled midway, whether it returns or throws, leaves the upload reporting exactly the
-    /// bytes it persisted: the offset never exceeds what the body gave, the data up to it is the body's, and an append of
-    /// the rest from that offset completes the upload correctly.
+    /// Appends whose token is cancelled midway, at odd offsets (after 1, 4095, 65,537, 100,003 and 524,288 bytes), whether
+    /// they return or throw, leave the upload reporting exactly the bytes they persisted: the offset never exceeds what
+    /// the body gave, the data up to it is the body's, and an append of the rest from that offset completes the upload.
     /// </summary>
     [Fact]
     public virtual async Task AppendAsync_CancelledMidway_ReportsExactlyWhatItPersisted()
     {
-        const long length = 2 * 1024 * 1024;
-        var upload = await CreateUploadAsync(length);
-        using var abandon = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-        var source = new GeneratedStream(6, 0, length) { MaxRead = 16 * 1024, CancelAfter = 512 * 1024, CancelSource = abandon };
-
-        long? returned = null;
-        try
+        const long length = 1024 * 1024;
+        foreach (var cancelAfter in OddOffsets)
         {
-            returned = await Store.AppendAsync(upload, source, abandon.Token);
+            var upload = await CreateUploadAsync(length);
+            using var abandon = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+            var source = new GeneratedStream(6, 0, length) { MaxRead = 16 * 1024, CancelAfter = cancelAfter, CancelSource = abandon };
+
+            long? returned = null;
+            try
+            {
+                returned = await Store.AppendAsync(upload, source, abandon.Token);
+            }
+            catch (OperationCanceledException) when (abandon.IsCancellationRequested && !Ct.IsCancellationRequested)
+            {
+                // Allowed: the write was abandoned. What it persisted must still be reported.
+            }
+
+            await AssertKeptExactlyAsync(upload, seed: 6, source.Delivered, returned, $"an append cancelled after {cancelAfter} bytes");
         }
-        catch (OperationCanceledException) when (abandon.IsCancellationRequested && !Ct.IsCancellationRequested)
+    }
+
+    /// <summary>
+    /// Appends whose data stream fails midway with an exception other than a cancellation (an <see cref="IOException"/>,
+    /// an <see cref="InvalidOperationException"/>), at odd offsets, leave the upload reporting exactly what the store kept:
+    /// GetAsync's offset is at most what the stream gave, every byte up to it reads back as sent, and an append from that
+    /// offset completes the upload. (The engine does not guess what a failed append kept: it asks GetAsync.)
+    /// </summary>
+    [Fact]
+    public virtual async Task AppendAsync_DataThrowsMidway_ReportsExactlyWhatItKept()
+    {
+        const long length = 1024 * 1024;
+        var attempt = 0;
+        foreach (var failAfter in OddOffsets)
         {
-            // Allowed: the write was abandoned. What it persisted must still be reported.
+            var upload = await CreateUploadAsync(length);
+            Exception failure = attempt++ % 2 == 0 ? new IOException("The body source broke.") : new InvalidOperationException("The body source broke.");
+            var source = new GeneratedStream(9, 0, length) { MaxRead = 16 * 1024, FailAfter = failAfter, Failure = failure };
+
+            long? returned = null;
+            try
+            {
+                returned = await Store.AppendAsync(upload, source, Ct);
+            }
+            catch (Exception exception) when (exception is not OperationCanceledException || !Ct.IsCancellationRequested)
+            {
+                // Expected: the stream threw. What the store kept must still be reported exactly.
+            }
+
+            await AssertKeptExactlyAsync(upload, seed: 9, failAfter, returned, $"an append whose data threw {failure.GetType().Name} after {failAfter} bytes");
+        }
+    }
+
+    /// <summary>
+    /// Whatever <see cref="UploadInfo.StoreState"/> GetAsync returns is accepted back unchanged, as the engine hands it
+    /// along within a request: by AppendAsync, again by AppendAsync given an info derived with <c>with { Offset = ... }</c>
+    /// after the first append, by the capability calls (set length, set expiry, discard) and by OpenReadAsync; and a new
+    /// lookup afterwards describes the upload exactly.
+    /// </summary>
+    [Fact]
+    public virtual async Task AppendAsync_StoreStateCarriedAlong_IsAcceptedBack()
+    {
+        const long length = 30_000;
+        var deferred = Store.DeferredLength is not null;
+        var created = await CreateUploadAsync(deferred ? null : length);
+        var upload = await GetExistingAsync(created.Id);
+
+        var first = await Store.AppendAsync(upload, new GeneratedStream(13, 0, 10_000), Ct);
+        Assert.True(first == 10_000, $"AppendAsync returned {first} for 10000 bytes.");
+        upload = upload with { Offset = upload.Offset + first, FencingToken = 7 };
+        var second = await Store.AppendAsync(upload, new GeneratedStream(13, 10_000, 7_001) { MaxRead = 1000 }, Ct);
+        Assert.True(second == 7_001, $"AppendAsync, given the upload derived with 'with {{ Offset = 10000 }}' from the one GetAsync returned, returned {second} for 7001 bytes.");
+        upload = upload with { Offset = upload.Offset + second };
+        if (Store.DeferredLength is { } deferredLength)
+        {
+            upload = await deferredLength.SetLengthAsync(upload, length, Ct);
         }
 
-        var after = await GetExistingAsync(upload.Id);
-        Assert.True(after.Offset >= 0 && after.Offset <= source.Delivered, $"GetAsync reports offset {after.Offset} after an append that was given {source.Delivered} bytes.");
-        if (returned is { } count)
+        if (Store.Expiration is { } expiration)
         {
-            Assert.True(count == after.Offset, $"AppendAsync returned {count} but GetAsync reports offset {after.Offset}.");
+            upload = await expiration.SetExpiryAsync(upload, CreatedAt.AddDays(3), Ct);
         }
 
-        await AssertDataIsPatternAsync(after, seed: 6, after.Offset);
-        var completed = await AppendPatternAsync(after, seed: 6, length - after.Offset);
-        Assert.True(completed.IsComplete, "The upload is not complete after the rest of its bytes were appended.");
-        await AssertDataIsPatternAsync(completed, seed: 6, length);
+        if (Store.Checksum is { } checksum)
+        {
+            var extra = await Store.AppendAsync(upload, new GeneratedStream(99, 17_001, 999), Ct);
+            upload = await checksum.DiscardFromAsync(upload with { Offset = upload.Offset + extra }, 17_001, Ct);
+        }
+
+        Assert.True(upload.Offset == 17_001, $"The upload reads offset {upload.Offset} after 17001 bytes were appended.");
+        var data = await ReadAsync(upload, 0, 17_001);
+        Assert.True(data.Length == 17_001 && Pattern.FirstMismatch(data, 13, 0) < 0, "OpenReadAsync, given the upload as the store last returned it, did not return the bytes appended.");
+
+        var fresh = await GetExistingAsync(upload.Id);
+        Assert.True(fresh.Offset == 17_001, $"GetAsync reports offset {fresh.Offset} after 17001 bytes were appended.");
+        var completed = await AppendPatternAsync(fresh, seed: 13, length - 17_001);
+        Assert.True(completed.IsComplete, "The upload is not complete after all its bytes were appended.");
+        await AssertDataIsPatternAsync(completed, seed: 13, length);
     }
 
     /// <summary>Appends to different uploads at the same time, with interleaving reads, each keep their own bytes.</summary>
@@ -372,6 +443,24 @@ public abstract class StoreConformanceTests<TFixture> : StoreConformanceTestBase
         Assert.True(upload.CreatedAt == CreatedAt, $"GetAsync returned the creation time {upload.CreatedAt:O} instead of {CreatedAt:O} after appends.");
         AssertMetadataEqual(metadata, upload.Metadata, "GetAsync after appends");
         Assert.True(upload.IsComplete, "The upload is not complete after all its bytes were appended.");
+    }
+
+    /// <summary>The odd offsets at which the tests break an append off: across no, one and several buffers of common sizes.</summary>
+    private static readonly long[] OddOffsets = [1, 4095, 65_537, 100_003, 524_288];
+
+    private async Task AssertKeptExactlyAsync(UploadInfo upload, int seed, long delivered, long? returned, string what)
+    {
+        var after = await GetExistingAsync(upload.Id);
+        Assert.True(after.Offset >= 0 && after.Offset <= delivered, $"GetAsync reports offset {after.Offset} after {what}, which was given {delivered} bytes.");
+        if (returned is { } count)
+        {
+            Assert.True(count == after.Offset, $"AppendAsync returned {count} for {what}, but GetAsync reports offset {after.Offset}.");
+        }
+
+        await AssertDataIsPatternAsync(after, seed, after.Offset);
+        var completed = await AppendPatternAsync(after, seed, upload.Length!.Value - after.Offset);
+        Assert.True(completed.IsComplete, $"The upload is not complete after the rest of its bytes were appended following {what}.");
+        await AssertDataIsPatternAsync(completed, seed, upload.Length.Value);
     }
 
     private async Task<UploadInfo> CreateInTaskAsync(NewUpload upload) => await Store.CreateAsync(upload, Ct);

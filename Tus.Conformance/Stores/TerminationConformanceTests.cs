@@ -92,4 +92,21 @@ public abstract class TerminationConformanceTests<TFixture> : StoreConformanceTe
         var appended = await AppendPatternAsync(stored, seed: 35, 40);
         await AssertDataIsPatternAsync(appended, seed: 35, 40);
     }
+
+    /// <summary>AppendAsync and OpenReadAsync for a deleted upload throw <see cref="UploadNotFoundException"/> (given the
+    /// upload as GetAsync returned it before the deletion, state and all).</summary>
+    [Fact]
+    public virtual async Task DeleteAsync_ThenAppendOrRead_ThrowsUploadNotFound()
+    {
+        var upload = await GetExistingAsync((await AppendPatternAsync(await CreateUploadAsync(100), seed: 34, 50)).Id);
+
+        await Termination.DeleteAsync(upload.Id, Ct);
+
+        await AssertThrowsUploadNotFoundAsync(upload.Id, "AppendAsync", async () => await Store.AppendAsync(upload, new Internal.GeneratedStream(34, 50, 10), Ct));
+        await AssertThrowsUploadNotFoundAsync(upload.Id, "OpenReadAsync", async () =>
+        {
+            var stream = await Store.OpenReadAsync(upload, 0, 50, Ct);
+            await stream.DisposeAsync();
+        });
+    }
 }

@@ -1,12 +1,12 @@
+using Tus.Conformance.Internal;
 using Tus.Conformance.Tests.Reference;
-using Tus.Lockers.Memory;
 using Tus.Locking;
 using Tus.Stores;
 
 namespace Tus.Conformance.Tests;
 
-/// <summary>Gives each test a <see cref="ReferenceStore"/> with every capability, correct unless a defect is asked for,
-/// and the memory locker for the protocol suite.</summary>
+/// <summary>Gives each test a <see cref="ReferenceStore"/> with every capability, correct unless a defect is asked for.
+/// The protocol suite locks with the package's default in-process locker, as a store author's fixture does.</summary>
 public class ReferenceStoreFixture : IProtocolFixture
 {
     /// <summary>A correct store (xunit uses this constructor).</summary>
@@ -30,10 +30,6 @@ public class ReferenceStoreFixture : IProtocolFixture
         ((ReferenceStore)store).Dispose();
         return ValueTask.CompletedTask;
     }
-
-    public ValueTask<ITusLocker> CreateLockerAsync(CancellationToken cancellationToken) => ValueTask.FromResult<ITusLocker>(new MemoryLocker());
-
-    public ValueTask DisposeLockerAsync(ITusLocker locker, CancellationToken cancellationToken) => ValueTask.CompletedTask;
 }
 
 /// <summary>A correct reference store that declares no capability at all.</summary>
@@ -94,4 +90,20 @@ public sealed class LeasedReferenceLockerFixture : ReferenceLockerFixture
         ((ReferenceLocker.Held)held).Revoke();
         return ValueTask.CompletedTask;
     }
+}
+
+/// <summary>The in-process locker Tus.Conformance gives the protocol suite by default (internal, visible to this
+/// assembly); one instance holds all its locks, so the peer is the locker itself.</summary>
+public sealed class InProcessLockerFixture : ILockerFixture
+{
+    public bool CanLoseLease => false;
+
+    public ValueTask<ITusLocker> CreateLockerAsync(CancellationToken cancellationToken) => ValueTask.FromResult<ITusLocker>(new InProcessLocker());
+
+    public ValueTask<ITusLocker> CreatePeerAsync(ITusLocker locker, CancellationToken cancellationToken) => ValueTask.FromResult(locker);
+
+    public ValueTask DisposeLockerAsync(ITusLocker locker, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
+    public ValueTask ForceLeaseLossAsync(ITusLock held, CancellationToken cancellationToken) =>
+        throw new NotSupportedException("A lock held in this process cannot be lost.");
 }

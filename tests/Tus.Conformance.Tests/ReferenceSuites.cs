@@ -24,6 +24,8 @@ public sealed class ReferenceExpirationTests(ReferenceStoreFixture fixture) : Ex
 
 public sealed class ReferenceChecksumTests(ReferenceStoreFixture fixture) : ChecksumConformanceTests<ReferenceStoreFixture>(fixture);
 
+public sealed class ReferenceListingTests(ReferenceStoreFixture fixture) : ListingConformanceTests<ReferenceStoreFixture>(fixture);
+
 public sealed class ReferenceProtocolTests(ReferenceStoreFixture fixture) : ProtocolConformanceTests<ReferenceStoreFixture>(fixture);
 
 public sealed class ReferenceCoverageTests(ReferenceStoreFixture fixture) : ConformanceCoverageTests<ReferenceStoreFixture>(fixture);
@@ -52,6 +54,9 @@ public sealed class LeasedReferenceLockerTests(LeasedReferenceLockerFixture fixt
 {
     protected override TimeSpan Patience => TimeSpan.FromSeconds(2);
 }
+
+// The locker the protocol suite uses by default must itself be correct.
+public sealed class InProcessLockerTests(InProcessLockerFixture fixture) : LockerConformanceTests<InProcessLockerFixture>(fixture);
 
 /// <summary>A store with every capability whose capability suites this assembly does not subclass.</summary>
 public sealed class UncoveredStoreFixture : ReferenceStoreFixture;

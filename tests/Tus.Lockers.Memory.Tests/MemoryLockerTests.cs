@@ -458,6 +458,92 @@ public sealed class MemoryLockerTests : IDisposable
         await (await AcquireAtOnceAsync("a")).DisposeAsync();
     }
 
+    [Fact]
+    public async Task TryAcquireAsync_Free_CompletesAtOnceWithTheLock()
+    {
+        var attempt = _locker.TryAcquireAsync("a", TestToken);
+
+        attempt.IsCompletedSuccessfully.Should().BeTrue();
+        var held = await attempt;
+        held.Should().NotBeNull();
+        held!.UploadId.Should().Be("a");
+        _locker.EntryCount.Should().Be(1);
+        await held.DisposeAsync();
+        _locker.EntryCount.Should().Be(0);
+    }
+
+    [Fact]
+    public async Task TryAcquireAsync_HeldWithWaiters_ReturnsNullAtOnceWithoutQueuingOrSignalling()
+    {
+        var holder = await AcquireAtOnceAsync("a");
+        var waiter = _locker.AcquireAsync("a", TestToken).AsTask();
+        await Task.Delay(Settle, TestToken);
+        var fired = 0;
+        using var registration = holder.ReleaseRequested.Register(() => Interlocked.Increment(ref fired));
+
+        var attempt = _locker.TryAcquireAsync("a", TestToken);
+
+        attempt.IsCompletedSuccessfully.Should().BeTrue();
+        (await attempt).Should().BeNull();
+        await holder.DisposeAsync();
+        var next = await waiter.WaitAsync(Patience, TestToken);
+        next.ReleaseRequested.IsCancellationRequested.Should().BeFalse("the failed TryAcquireAsync must not have queued behind the waiter");
+        await next.DisposeAsync();
+        _locker.EntryCount.Should().Be(0);
+    }
+
+    [Fact]
+    public async Task TryAcquireAsync_PreCanceledToken_ThrowsWithoutAcquiring()
+    {
+        var attempt = _locker.TryAcquireAsync("a", new CancellationToken(canceled: true));
+
+        attempt.IsCanceled.Should().BeTrue();
+        _locker.EntryCount.Should().Be(0);
+        await (await AcquireAtOnceAsync("a")).DisposeAsync();
+    }
+
+    [Fact]
+    public async Task TryAcquireAsync_OnlyWaiterCanceled_AcquiresOnceTheHolderReleases()
+    {
+        var holder = await AcquireAtOnceAsync("a");
+        using var giveUp = CancellationTokenSource.CreateLinkedTokenSource(TestToken);
+        var waiter = _locker.AcquireAsync("a", giveUp.Token).AsTask();
+        await giveUp.CancelAsync();
+        await FluentActions.Awaiting(() => waiter).Should().ThrowAsync<OperationCanceledException>();
+
+        await holder.DisposeAsync();
+        var held = await _locker.TryAcquireAsync("a", TestToken);
+
+        held.Should().NotBeNull("the canceled waiter must have left nothing behind");
+        await held!.DisposeAsync();
+        _locker.EntryCount.Should().Be(0);
+    }
+
+    [Fact]
+    public async Task FencingToken_AcquireTryAcquireAndHandOffAcrossIds_OnlyGrows()
+    {
+        var tokens = new List<long>();
+        var first = await AcquireAtOnceAsync("a");
+        tokens.Add(first.FencingToken);
+        await first.DisposeAsync();
+        var other = (await _locker.TryAcquireAsync("b", TestToken))!;
+        tokens.Add(other.FencingToken);
+        var tried = (await _locker.TryAcquireAsync("a", TestToken))!;
+        tokens.Add(tried.FencingToken);
+        var waiting = _locker.AcquireAsync("a", TestToken).AsTask();
+        await tried.DisposeAsync();
+        var handedOn = await waiting.WaitAsync(Patience, TestToken);
+        tokens.Add(handedOn.FencingToken);
+        await handedOn.DisposeAsync();
+        await other.DisposeAsync();
+        var again = await AcquireAtOnceAsync("a");
+        tokens.Add(again.FencingToken);
+        await again.DisposeAsync();
+
+        tokens.Should().BeInAscendingOrder().And.OnlyHaveUniqueItems();
+        _locker.EntryCount.Should().Be(0);
+    }
+
     private async Task<ITusLock> AcquireAtOnceAsync(string uploadId)
     {
         var acquiring = _locker.AcquireAsync(uploadId, TestToken);

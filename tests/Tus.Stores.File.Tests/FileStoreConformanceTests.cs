@@ -1,12 +1,10 @@
 using System.Collections.Concurrent;
 using Tus.Conformance;
-using Tus.Lockers.Memory;
-using Tus.Locking;
 
 namespace Tus.Stores.Tests;
 
 /// <summary>Gives each conformance test a <see cref="FileStore"/> over a temporary directory of its own, removed after
-/// the test, and the memory locker for the protocol suite.</summary>
+/// the test. The protocol suite locks with Tus.Conformance's default in-process locker.</summary>
 public sealed class FileStoreConformanceFixture : IProtocolFixture, IDisposable
 {
     private readonly string _root = Path.Combine(Path.GetTempPath(), "tus-file-conformance", Guid.NewGuid().ToString("N"));
@@ -29,10 +27,6 @@ public sealed class FileStoreConformanceFixture : IProtocolFixture, IDisposable
 
         return ValueTask.CompletedTask;
     }
-
-    public ValueTask<ITusLocker> CreateLockerAsync(CancellationToken cancellationToken) => ValueTask.FromResult<ITusLocker>(new MemoryLocker());
-
-    public ValueTask DisposeLockerAsync(ITusLocker locker, CancellationToken cancellationToken) => ValueTask.CompletedTask;
 
     public void Dispose()
     {
@@ -58,6 +52,8 @@ public sealed class FileStoreDeferredLengthConformanceTests(FileStoreConformance
 public sealed class FileStoreExpirationConformanceTests(FileStoreConformanceFixture fixture) : ExpirationConformanceTests<FileStoreConformanceFixture>(fixture);
 
 public sealed class FileStoreChecksumConformanceTests(FileStoreConformanceFixture fixture) : ChecksumConformanceTests<FileStoreConformanceFixture>(fixture);
+
+public sealed class FileStoreListingConformanceTests(FileStoreConformanceFixture fixture) : ListingConformanceTests<FileStoreConformanceFixture>(fixture);
 
 public sealed class FileStoreProtocolConformanceTests(FileStoreConformanceFixture fixture) : ProtocolConformanceTests<FileStoreConformanceFixture>(fixture);
 

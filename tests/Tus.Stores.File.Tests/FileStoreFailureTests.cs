@@ -194,9 +194,9 @@ public sealed class FileStoreFailureTests : FileStoreTestBase
         (await Store.GetAsync("ghost", Ct)).Should().BeNull();
         (await Store.GetAsync("real", Ct))!.ExpiresAt.Should().Be(Clock.Now.AddDays(-1));
         var listed = new List<string>();
-        await foreach (var expired in Store.Expiration!.ListExpiredAsync(Clock.Now, Ct))
+        await foreach (var listedUpload in Store.Listing!.ListAsync(Ct))
         {
-            listed.Add(expired.Id);
+            listed.Add(listedUpload.Id);
         }
 
         listed.Should().Equal("real");

@@ -7,10 +7,12 @@ namespace Contoso.Tus;
 
 /// <summary>
 /// A tus store that keeps uploads in process memory: for tests and demos, not for production (a restart loses every
-/// upload, and every byte uploaded stays on the heap). It serves termination, deferred length, expiration and checksum,
-/// but not concatenation.
+/// upload, and every byte uploaded stays on the heap). It serves termination, deferred length, expiration, checksum and
+/// listing (which the engine's expiration sweep needs), but not concatenation.
 /// </summary>
-public sealed class InMemoryTusStore : ITusStore, ITusTerminationStore, ITusDeferredLengthStore, ITusExpirationStore, ITusChecksumStore
+/// <remarks>The upload a lookup found rides along in <see cref="UploadInfo.StoreState"/>, so the later calls of a request
+/// find it without a second lookup.</remarks>
+public sealed class InMemoryTusStore : ITusStore, ITusTerminationStore, ITusDeferredLengthStore, ITusExpirationStore, ITusChecksumStore, ITusListingStore
 {
     private readonly ConcurrentDictionary<string, Upload> _uploads = new(StringComparer.Ordinal);
 
@@ -23,6 +25,8 @@ public sealed class InMemoryTusStore : ITusStore, ITusTerminationStore, ITusDefe
     public ITusExpirationStore? Expiration => this;
 
     public ITusChecksumStore? Checksum => this;
+
+    public ITusListingStore? Listing => this;
 
     public ValueTask<UploadInfo> CreateAsync(NewUpload upload, CancellationToken cancellationToken)
     {
@@ -52,7 +56,7 @@ public sealed class InMemoryTusStore : ITusStore, ITusTerminationStore, ITusDefe
     {
         ArgumentNullException.ThrowIfNull(upload);
         ArgumentNullException.ThrowIfNull(data);
-        var target = Find(upload.Id);
+        var target = Find(upload);
         var buffer = ArrayPool<byte>.Shared.Rent(81920);
         long appended = 0;
         try
@@ -63,6 +67,7 @@ public sealed class InMemoryTusStore : ITusStore, ITusTerminationStore, ITusDefe
                 // Each chunk is kept as soon as it arrives, so a body that breaks off keeps what it delivered.
                 lock (target.Gate)
                 {
+                    target.ThrowIfRemoved();
                     target.Data.Seek(0, SeekOrigin.End);
                     target.Data.Write(buffer, 0, read);
                 }
@@ -81,9 +86,10 @@ public sealed class InMemoryTusStore : ITusStore, ITusTerminationStore, ITusDefe
     public ValueTask<Stream> OpenReadAsync(UploadInfo upload, long offset, long length, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(upload);
-        var source = Find(upload.Id);
+        var source = Find(upload);
         lock (source.Gate)
         {
+            source.ThrowIfRemoved();
             var copy = new byte[length];
             Array.Copy(source.Data.GetBuffer(), offset, copy, 0, length);
             return ValueTask.FromResult<Stream>(new MemoryStream(copy, writable: false));
@@ -92,29 +98,34 @@ public sealed class InMemoryTusStore : ITusStore, ITusTerminationStore, ITusDefe
 
     public ValueTask DeleteAsync(string uploadId, CancellationToken cancellationToken)
     {
-        _uploads.TryRemove(uploadId, out _);
+        if (_uploads.TryRemove(uploadId, out var removed))
+        {
+            removed.Remove();
+        }
+
         return ValueTask.CompletedTask;
     }
 
     public ValueTask<UploadInfo> SetLengthAsync(UploadInfo upload, long length, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(upload);
-        return ValueTask.FromResult(Find(upload.Id).Change(info => info with { Length = length }));
+        return ValueTask.FromResult(Find(upload).Change(info => info with { Length = length }));
     }
 
     public ValueTask<UploadInfo> SetExpiryAsync(UploadInfo upload, DateTimeOffset? expiresAt, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(upload);
-        return ValueTask.FromResult(Find(upload.Id).Change(info => info with { ExpiresAt = expiresAt }));
+        return ValueTask.FromResult(Find(upload).Change(info => info with { ExpiresAt = expiresAt }));
     }
 
-    public async IAsyncEnumerable<UploadInfo> ListExpiredAsync(DateTimeOffset now, [EnumeratorCancellation] CancellationToken cancellationToken)
+    public async IAsyncEnumerable<UploadInfo> ListAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        foreach (var upload in _uploads.Values)
+        // Enumerating a ConcurrentDictionary is safe while it changes: an upload present throughout comes once, one added
+        // or removed meanwhile may or may not come. One removed since is skipped.
+        foreach (var (_, upload) in _uploads)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var info = upload.Describe();
-            if (info.IsExpiredAt(now))
+            if (upload.TryDescribe() is { } info)
             {
                 yield return info;
             }
@@ -128,15 +139,20 @@ public sealed class InMemoryTusStore : ITusStore, ITusTerminationStore, ITusDefe
     public ValueTask<UploadInfo> DiscardFromAsync(UploadInfo upload, long offset, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(upload);
-        var target = Find(upload.Id);
+        var target = Find(upload);
         lock (target.Gate)
         {
+            target.ThrowIfRemoved();
             target.Data.SetLength(offset);
             return ValueTask.FromResult(target.Describe());
         }
     }
 
-    private Upload Find(string uploadId) => _uploads.TryGetValue(uploadId, out var upload) ? upload : throw new UploadNotFoundException(uploadId);
+    /// <summary>The upload the lookup found (its store state) while it still exists, else the one its id finds now.</summary>
+    private Upload Find(UploadInfo upload) =>
+        upload.StoreState is Upload found && !found.IsRemoved ? found
+        : _uploads.TryGetValue(upload.Id, out var current) ? current
+        : throw new UploadNotFoundException(upload.Id);
 
     /// <summary>One upload: its description and its bytes. The offset is never stored: it is the number of bytes held.</summary>
     private sealed class Upload(UploadInfo info)
@@ -148,11 +164,23 @@ public sealed class InMemoryTusStore : ITusStore, ITusTerminationStore, ITusDefe
 
         public MemoryStream Data { get; } = new();
 
+        /// <summary>Whether the upload was deleted or removed; read under <see cref="Gate"/> or as a hint.</summary>
+        public bool IsRemoved { get; private set; }
+
         public UploadInfo Describe()
         {
             lock (Gate)
             {
-                return _info with { Offset = Data.Length };
+                return _info with { Offset = Data.Length, StoreState = this };
+            }
+        }
+
+        /// <summary>The description, or <see langword="null"/> once the upload has been removed.</summary>
+        public UploadInfo? TryDescribe()
+        {
+            lock (Gate)
+            {
+                return IsRemoved ? null : _info with { Offset = Data.Length, StoreState = this };
             }
         }
 
@@ -160,8 +188,25 @@ public sealed class InMemoryTusStore : ITusStore, ITusTerminationStore, ITusDefe
         {
             lock (Gate)
             {
+                ThrowIfRemoved();
                 _info = change(_info);
-                return _info with { Offset = Data.Length };
+                return _info with { Offset = Data.Length, StoreState = this };
+            }
+        }
+
+        public void Remove()
+        {
+            lock (Gate)
+            {
+                IsRemoved = true;
+            }
+        }
+
+        public void ThrowIfRemoved()
+        {
+            if (IsRemoved)
+            {
+                throw new UploadNotFoundException(_info.Id);
             }
         }
     }

@@ -25,7 +25,9 @@ public sealed class InMemoryStoreExpirationTests(InMemoryStoreFixture fixture) :
 
 public sealed class InMemoryStoreChecksumTests(InMemoryStoreFixture fixture) : ChecksumConformanceTests<InMemoryStoreFixture>(fixture);
 
-// The tus engine over the store, through real HTTP; the concatenation scenarios report as skipped.
+public sealed class InMemoryStoreListingTests(InMemoryStoreFixture fixture) : ListingConformanceTests<InMemoryStoreFixture>(fixture);
+
+// The tus engine over the store, driven in memory with the built-in locker; the concatenation scenarios report as skipped.
 public sealed class InMemoryStoreProtocolTests(InMemoryStoreFixture fixture) : ProtocolConformanceTests<InMemoryStoreFixture>(fixture);
 
 // Fails if the store declares a capability whose suite is missing above.

@@ -98,6 +98,7 @@ public sealed class DefectCatalogTests
         { nameof(ReferenceDeferredLengthTests), "CreateAsync_WithoutLength_DescribesTheLengthAsDeferred" },
         { nameof(ReferenceExpirationTests), "CreateAsync_WithExpiry_StampsIt" },
         { nameof(ReferenceChecksumTests), "DiscardFromAsync_Zero_EmptiesTheUpload" },
+        { nameof(ReferenceListingTests), "ListAsync_EmptyStore_ListsNothing" },
     };
 
     [Theory]
@@ -129,5 +130,26 @@ public sealed class DefectCatalogTests
 
         failure.Should().NotBeNull("a scenario whose capability is absent must not pass silently");
         DefectRunner.IsSkip(failure!).Should().BeTrue("it must report itself skipped: {0}", failure!.Message);
+    }
+
+    [Fact]
+    public async Task ProtocolScenario_StoreThrowsUnexpectedly_ShowsTheEngineLogInTheFailure()
+    {
+        var fixture = DefectRunner.CreateFixture(typeof(ReferenceStoreFixture), nameof(StoreDefect.AppendRequiresLength));
+
+        var failure = await DefectRunner.RunAsync(typeof(ReferenceProtocolTests), "DeferredLength_LengthSentWithALaterPatch_CompletesTheUpload", fixture);
+
+        failure.Should().NotBeNull();
+        failure!.Message.Should().Contain("answered 500").And.Contain("The engine logged:")
+            .And.Contain("The upload's length must be known before data is appended.", "a store author must see why the engine answered 500");
+    }
+
+    [Fact]
+    public async Task Coverage_ListingDeclaredWithoutItsSuite_FailsNamingTheListingSuite()
+    {
+        var failure = await DefectRunner.RunAsync(typeof(UncoveredStoreCoverageTests), "Suites_ForEveryDeclaredCapability_AreSubclassed", new UncoveredStoreFixture());
+
+        failure.Should().NotBeNull();
+        failure!.Message.Should().Contain("ListingConformanceTests<UncoveredStoreFixture>: ReferenceStore.Listing is not null");
     }
 }

@@ -11,7 +11,7 @@ internal static class DefectRunner
     [
         typeof(StoreConformanceTests<>), typeof(ReadBackConformanceTests<>), typeof(TerminationConformanceTests<>),
         typeof(ConcatenationConformanceTests<>), typeof(DeferredLengthConformanceTests<>), typeof(ExpirationConformanceTests<>),
-        typeof(ChecksumConformanceTests<>), typeof(ProtocolConformanceTests<>), typeof(LockerConformanceTests<>),
+        typeof(ChecksumConformanceTests<>), typeof(ListingConformanceTests<>), typeof(ProtocolConformanceTests<>), typeof(LockerConformanceTests<>),
         typeof(ConformanceCoverageTests<>),
     ];
 

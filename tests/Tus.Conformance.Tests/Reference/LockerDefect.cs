@@ -43,4 +43,19 @@ public enum LockerDefect
 
     /// <summary>Lost is the ReleaseRequested token: a release request reads as a lost lease.</summary>
     LostIsReleaseRequested,
+
+    /// <summary>TryAcquire on a held upload returns null but fires the holder's ReleaseRequested.</summary>
+    TryAcquireRequestsRelease,
+
+    /// <summary>TryAcquire grants the lock whoever holds it.</summary>
+    TryAcquireBarges,
+
+    /// <summary>Fencing tokens count per upload entry, which is dropped when idle, so they start over.</summary>
+    FencingTokenRestarts,
+
+    /// <summary>Each client of the lock service counts fencing tokens on its own.</summary>
+    FencingTokenPerClient,
+
+    /// <summary>A lock handed to a waiter while others still wait is not asked to release.</summary>
+    HandOffHolderNotAskedToRelease,
 }

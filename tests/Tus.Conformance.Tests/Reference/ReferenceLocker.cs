@@ -12,8 +12,14 @@ internal sealed class LockTable
 
     public Dictionary<string, Slot> Slots { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>The last fencing token the service granted, for any upload; guarded by <see cref="Gate"/>.</summary>
+    public long LastFencingToken { get; set; }
+
     internal sealed class Slot
     {
+        /// <summary>The last fencing token granted for this slot alone (the FencingTokenRestarts defect).</summary>
+        public long LastToken { get; set; }
+
         public ReferenceLocker.Held? Holder { get; set; }
 
         public LinkedList<TaskCompletionSource<ReferenceLocker.Held?>> Waiters { get; } = new();
@@ -22,11 +28,15 @@ internal sealed class LockTable
 
 /// <summary>
 /// A correct locker written from the contract's documentation: FIFO hand-off (a released lock goes straight to the longest
-/// waiting request), release requests to the holder, cancellable waits, idempotent disposal, and optionally revocable
-/// leases. It can break exactly one rule on request (<see cref="LockerDefect"/>).
+/// waiting request), release requests to the holder, cancellable waits, idempotent disposal, a TryAcquire that leaves
+/// holders alone, fencing tokens from the service's one counter, and optionally revocable leases. It can break exactly
+/// one rule on request (<see cref="LockerDefect"/>).
 /// </summary>
 internal sealed class ReferenceLocker(LockTable table, LockerDefect defect) : ITusLocker
 {
+    // The FencingTokenPerClient defect: a counter of this client's own instead of the service's.
+    private long _clientFencingToken;
+
     /// <summary>The lock service this locker is a client of.</summary>
     public LockTable Table => table;
 
@@ -40,6 +50,53 @@ internal sealed class ReferenceLocker(LockTable table, LockerDefect defect) : IT
 
         return new ValueTask<ITusLock>(AcquireCoreAsync(defect == LockerDefect.GlobalLock ? "*" : uploadId, uploadId, cancellationToken));
     }
+
+    public ValueTask<ITusLock?> TryAcquireAsync(string uploadId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(uploadId);
+        if (defect != LockerDefect.IgnoresCancellation && cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled<ITusLock?>(cancellationToken);
+        }
+
+        var key = defect == LockerDefect.GlobalLock ? "*" : uploadId;
+        Held? holder = null;
+        ITusLock? granted = null;
+        lock (table.Gate)
+        {
+            if (!table.Slots.TryGetValue(key, out var slot))
+            {
+                slot = new LockTable.Slot();
+                table.Slots.Add(key, slot);
+            }
+
+            if (slot.Holder is null || defect == LockerDefect.TryAcquireBarges)
+            {
+                var held = new Held(this, key, uploadId, NextFencingToken(slot));
+                slot.Holder ??= held;
+                granted = held;
+            }
+            else
+            {
+                holder = slot.Holder;
+            }
+        }
+
+        if (holder is not null && defect == LockerDefect.TryAcquireRequestsRelease)
+        {
+            holder.ReleaseSource.Cancel();
+        }
+
+        return ValueTask.FromResult(granted);
+    }
+
+    /// <summary>The next fencing token; runs under the gate.</summary>
+    private long NextFencingToken(LockTable.Slot slot) => defect switch
+    {
+        LockerDefect.FencingTokenRestarts => ++slot.LastToken,
+        LockerDefect.FencingTokenPerClient => ++_clientFencingToken,
+        _ => ++table.LastFencingToken,
+    };
 
     /// <summary>Takes the lease away from <paramref name="revoked"/>: the upload is free for others and, unless the defect
     /// says otherwise, <see cref="ITusLock.Lost"/> fires.</summary>
@@ -80,7 +137,7 @@ internal sealed class ReferenceLocker(LockTable table, LockerDefect defect) : IT
 
                 if (slot.Holder is null || defect == LockerDefect.NoMutualExclusion)
                 {
-                    var granted = new Held(this, key, uploadId);
+                    var granted = new Held(this, key, uploadId, NextFencingToken(slot));
                     slot.Holder ??= granted;
                     if (defect == LockerDefect.ReleaseRequestedAtOnce)
                     {
@@ -180,7 +237,7 @@ internal sealed class ReferenceLocker(LockTable table, LockerDefect defect) : IT
         while (slot.Waiters.First is { } first)
         {
             slot.Waiters.RemoveFirst();
-            var successor = new Held(this, key, (string)first.Value.Task.AsyncState!);
+            var successor = new Held(this, key, (string)first.Value.Task.AsyncState!, NextFencingToken(slot));
             if (defect == LockerDefect.LosesWakeUps)
             {
                 slot.Waiters.Clear();
@@ -191,7 +248,7 @@ internal sealed class ReferenceLocker(LockTable table, LockerDefect defect) : IT
             if (delivered || defect == LockerDefect.CancelledWaiterKeepsItsPlace)
             {
                 slot.Holder = successor;
-                if (slot.Waiters.Count > 0)
+                if (slot.Waiters.Count > 0 && defect != LockerDefect.HandOffHolderNotAskedToRelease)
                 {
                     successor.ReleaseSource.Cancel();
                 }
@@ -204,8 +261,10 @@ internal sealed class ReferenceLocker(LockTable table, LockerDefect defect) : IT
         table.Slots.Remove(key);
     }
 
-    internal sealed class Held(ReferenceLocker owner, string key, string uploadId) : ITusLock
+    internal sealed class Held(ReferenceLocker owner, string key, string uploadId, long fencingToken) : ITusLock
     {
+        public long FencingToken { get; } = fencingToken;
+
         public string Key { get; } = key;
 
         public string UploadId { get; } = uploadId;

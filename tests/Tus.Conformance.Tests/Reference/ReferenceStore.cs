@@ -8,16 +8,21 @@ namespace Tus.Conformance.Tests.Reference;
 
 /// <summary>
 /// A correct in-memory store with every capability (or none), written from the contracts' documentation, that can break
-/// exactly one rule on request (<see cref="StoreDefect"/>). The offset is derived from the data held, never stored.
+/// exactly one rule on request (<see cref="StoreDefect"/>). The offset is derived from the data held, never stored. Its
+/// <see cref="UploadInfo.StoreState"/> carries the entry found in the lookup, so later calls of a request skip it.
 /// </summary>
 internal sealed class ReferenceStore :
-    ITusStore, ITusTerminationStore, ITusConcatenationStore, ITusDeferredLengthStore, ITusExpirationStore, ITusChecksumStore, IDisposable
+    ITusStore, ITusTerminationStore, ITusConcatenationStore, ITusDeferredLengthStore, ITusExpirationStore, ITusChecksumStore, ITusListingStore, IDisposable
 {
+    /// <summary>The listing's page size: the ListingDropsPageBoundary defect loses the first upload of every later page.</summary>
+    private const int ListingPageSize = 128;
+
     private const int BlockSize = 64 * 1024;
 
     private readonly object _gate = new();
     private readonly Dictionary<string, Entry> _uploads = new(StringComparer.Ordinal);
     private readonly Dictionary<string, NativeBuffer> _orphans = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Entry> _tombstones = new(StringComparer.Ordinal);
     private readonly byte[] _sharedBuffer = new byte[BlockSize];
     private readonly StoreDefect _defect;
     private readonly bool _capabilities;
@@ -38,6 +43,8 @@ internal sealed class ReferenceStore :
     public ITusDeferredLengthStore? DeferredLength => _capabilities ? this : null;
 
     public ITusExpirationStore? Expiration => _capabilities ? this : null;
+
+    public ITusListingStore? Listing => _capabilities && _defect != StoreDefect.ExpirationWithoutListing ? this : null;
 
     public ITusChecksumStore? Checksum =>
         !_capabilities ? null
@@ -112,7 +119,13 @@ internal sealed class ReferenceStore :
     {
         ArgumentNullException.ThrowIfNull(upload);
         ArgumentNullException.ThrowIfNull(data);
-        var entry = Find(upload.Id);
+        var entry = Find(upload);
+        var state = upload.StoreState as State;
+        if (_defect == StoreDefect.StoreStateGoesStale && state is not null && state.Offset != upload.Offset)
+        {
+            throw new InvalidOperationException($"The store state of upload '{upload.Id}' is out of date: it was looked up at offset {state.Offset}, not {upload.Offset}.");
+        }
+
         if (_defect == StoreDefect.AppendRequiresLength && upload.Length is null)
         {
             throw new InvalidOperationException("The upload's length must be known before data is appended.");
@@ -144,7 +157,7 @@ internal sealed class ReferenceStore :
             try
             {
                 int read;
-                while ((read = await data.ReadAsync(buffer.AsMemory(0, BlockSize), cancellationToken)) > 0)
+                while ((read = await ReadOrReserveAsync(entry, data, buffer, cancellationToken)) > 0)
                 {
                     if (_defect == StoreDefect.SharedAppendBuffer)
                     {
@@ -172,6 +185,12 @@ internal sealed class ReferenceStore :
         lock (_gate)
         {
             entry.RecordedOffset += written;
+            if (state is not null && _defect != StoreDefect.StoreStateGoesStale)
+            {
+                // Kept in step in place, so the upload the engine derives with 'with { Offset = ... }' still matches it.
+                state.Offset += written;
+            }
+
             if (_defect == StoreDefect.DiscardsBodyThatEndsEarly && upload.Remaining is { } remaining && written < remaining)
             {
                 entry.Data.Truncate(upload.Offset);
@@ -192,6 +211,25 @@ internal sealed class ReferenceStore :
         return _defect == StoreDefect.OffByOneAppendCount && written > 0 ? written + 1 : written;
     }
 
+    /// <summary>Reads the next block of the body. The AppendFailureOverReportsOffset defect reserves the whole block in the
+    /// data before reading, and keeps it when the body fails.</summary>
+    private async ValueTask<int> ReadOrReserveAsync(Entry entry, Stream data, byte[] buffer, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await data.ReadAsync(buffer.AsMemory(0, BlockSize), cancellationToken);
+        }
+        catch (Exception exception) when (_defect == StoreDefect.AppendFailureOverReportsOffset && exception is not OperationCanceledException)
+        {
+            lock (_gate)
+            {
+                entry.Data.Append(buffer.AsSpan(0, BlockSize));
+            }
+
+            throw;
+        }
+    }
+
     public ValueTask<Stream> OpenReadAsync(UploadInfo upload, long offset, long length, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(upload);
@@ -203,7 +241,7 @@ internal sealed class ReferenceStore :
         }
 
         cancellationToken.ThrowIfCancellationRequested();
-        var entry = Find(upload.Id);
+        var entry = Find(upload);
         lock (_gate)
         {
             if (_defect == StoreDefect.ReadUnfinishedFails && !Describe(entry).IsComplete)
@@ -255,6 +293,9 @@ internal sealed class ReferenceStore :
                 case StoreDefect.DeleteRemovesAll:
                     entry.Data.Dispose();
                     RemoveAll();
+                    break;
+                case StoreDefect.ListingListsRemovedUploads:
+                    _tombstones[uploadId] = entry;
                     break;
                 default:
                     entry.Data.Dispose();
@@ -363,7 +404,7 @@ internal sealed class ReferenceStore :
         ArgumentNullException.ThrowIfNull(upload);
         ArgumentOutOfRangeException.ThrowIfNegative(length);
         cancellationToken.ThrowIfCancellationRequested();
-        var entry = Find(upload.Id);
+        var entry = Find(upload);
         lock (_gate)
         {
             if (entry.Info.Length is { } existing && existing != length)
@@ -395,7 +436,7 @@ internal sealed class ReferenceStore :
     {
         ArgumentNullException.ThrowIfNull(upload);
         cancellationToken.ThrowIfCancellationRequested();
-        var entry = Find(upload.Id);
+        var entry = Find(upload);
         lock (_gate)
         {
             if (_defect == StoreDefect.SetExpiryNotPersisted)
@@ -408,25 +449,61 @@ internal sealed class ReferenceStore :
         }
     }
 
-    async IAsyncEnumerable<UploadInfo> ITusExpirationStore.ListExpiredAsync(DateTimeOffset now, [EnumeratorCancellation] CancellationToken cancellationToken)
+    async IAsyncEnumerable<UploadInfo> ITusListingStore.ListAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        List<UploadInfo> expired;
+        // Pages of ids, each read when the listing reaches it: uploads come and go meanwhile.
+        List<string> ids;
         lock (_gate)
         {
-            expired = _uploads.Values.Select(Describe).Where(upload => _defect switch
-            {
-                StoreDefect.ExpiredListIncludesComplete => upload.ExpiresAt <= now,
-                StoreDefect.ExpiredListExcludesBoundary => !upload.IsComplete && upload.ExpiresAt < now,
-                StoreDefect.ExpiredListIncludesUploadsWithoutExpiry => !upload.IsComplete && (upload.ExpiresAt ?? default) <= now,
-                _ => upload.IsExpiredAt(now),
-            }).ToList();
+            ids = [.. _uploads.Values.Concat(_tombstones.Values).OrderBy(e => e.Sequence).Select(e => e.Info.Id)];
         }
 
-        foreach (var upload in expired)
+        if (_defect == StoreDefect.ListingSkipsLastUpload && ids.Count > 0)
         {
-            cancellationToken.ThrowIfCancellationRequested();
+            ids.RemoveAt(ids.Count - 1);
+        }
+
+        for (var i = 0; i < ids.Count; i++)
+        {
+            if (_defect != StoreDefect.ListingIgnoresCancellation)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+            }
+
+            if (_defect == StoreDefect.ListingDropsPageBoundary && i > 0 && i % ListingPageSize == 0)
+            {
+                continue;
+            }
+
             await Task.Yield();
-            yield return _defect == StoreDefect.ExpiredListReportsStaleOffset ? upload with { Offset = 0 } : upload;
+            UploadInfo? upload;
+            lock (_gate)
+            {
+                upload = _uploads.TryGetValue(ids[i], out var entry) || _tombstones.TryGetValue(ids[i], out entry) ? Describe(entry) : null;
+            }
+
+            if (upload is null)
+            {
+                // Gone since the listing began: skipped, as the contract asks (unless the defect says otherwise).
+                if (_defect == StoreDefect.ListingFailsOnRemovedUpload)
+                {
+                    throw new UploadNotFoundException(ids[i]);
+                }
+
+                continue;
+            }
+
+            yield return _defect switch
+            {
+                StoreDefect.ListingReportsStaleOffset => upload with { Offset = 0 },
+                StoreDefect.ListingDropsExpiry => upload with { ExpiresAt = null },
+                _ => upload,
+            };
+        }
+
+        if (_defect == StoreDefect.ListingListsItsOwnMarker)
+        {
+            yield return new UploadInfo { Id = "tus-store-marker", Length = 0, CreatedAt = DateTimeOffset.UnixEpoch };
         }
     }
 
@@ -439,6 +516,12 @@ internal sealed class ReferenceStore :
             if (!_uploads.Remove(uploadId, out var entry))
             {
                 return _defect == StoreDefect.RemoveExpiredNotIdempotent ? throw new UploadNotFoundException(uploadId) : ValueTask.CompletedTask;
+            }
+
+            if (_defect == StoreDefect.ListingListsRemovedUploads)
+            {
+                _tombstones[uploadId] = entry;
+                return ValueTask.CompletedTask;
             }
 
             entry.Data.Dispose();
@@ -456,7 +539,7 @@ internal sealed class ReferenceStore :
         ArgumentNullException.ThrowIfNull(upload);
         ArgumentOutOfRangeException.ThrowIfNegative(offset);
         cancellationToken.ThrowIfCancellationRequested();
-        var entry = Find(upload.Id);
+        var entry = Find(upload);
         lock (_gate)
         {
             ArgumentOutOfRangeException.ThrowIfGreaterThan(offset, entry.Data.Length);
@@ -491,6 +574,12 @@ internal sealed class ReferenceStore :
             }
 
             _orphans.Clear();
+            foreach (var tombstone in _tombstones.Values)
+            {
+                tombstone.Data.Dispose();
+            }
+
+            _tombstones.Clear();
         }
     }
 
@@ -533,8 +622,11 @@ internal sealed class ReferenceStore :
         };
     }
 
-    private UploadInfo Describe(Entry entry) =>
-        entry.Info with { Offset = _defect == StoreDefect.OffsetRecordedAfterSuccessOnly ? entry.RecordedOffset : entry.Data.Length };
+    private UploadInfo Describe(Entry entry)
+    {
+        var offset = _defect == StoreDefect.OffsetRecordedAfterSuccessOnly ? entry.RecordedOffset : entry.Data.Length;
+        return entry.Info with { Offset = offset, StoreState = new State(entry, offset) };
+    }
 
     private UploadInfo Insert(UploadInfo info)
     {
@@ -562,6 +654,27 @@ internal sealed class ReferenceStore :
         return new Entry(info, data, Interlocked.Increment(ref _sequence)) { RecordedOffset = data.Length };
     }
 
+    /// <summary>The upload's entry: the one its store state carries when it is still the live one (no second lookup
+    /// of the data), else the one the id finds.</summary>
+    private Entry Find(UploadInfo upload)
+    {
+        if (upload.StoreState is not State state)
+        {
+            return Find(upload.Id);
+        }
+
+        lock (_gate)
+        {
+            // The StaleStateOutlivesDeletion defect trusts the state without asking whether the upload still exists.
+            if (_defect == StoreDefect.StaleStateOutlivesDeletion || (_uploads.TryGetValue(upload.Id, out var live) && live == state.Entry))
+            {
+                return state.Entry;
+            }
+        }
+
+        throw new UploadNotFoundException(upload.Id);
+    }
+
     private Entry Find(string uploadId)
     {
         lock (_gate)
@@ -578,6 +691,15 @@ internal sealed class ReferenceStore :
         }
 
         _uploads.Clear();
+    }
+
+    /// <summary>What a lookup found, riding along in <see cref="UploadInfo.StoreState"/>: the entry, and the offset the
+    /// store knows the upload at (kept in step by appends, in place).</summary>
+    private sealed class State(Entry entry, long offset)
+    {
+        public Entry Entry { get; } = entry;
+
+        public long Offset { get; set; } = offset;
     }
 
     private sealed class Entry(UploadInfo info, NativeBuffer data, long sequence)

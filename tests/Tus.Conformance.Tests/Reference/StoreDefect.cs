@@ -59,6 +59,18 @@ public enum StoreDefect
     /// <summary>AppendAsync copies the whole body into memory before storing it.</summary>
     BuffersWholeBody,
 
+    /// <summary>AppendAsync reserves a whole block in the data before each read and keeps it when the body throws, so
+    /// the offset counts bytes that never arrived.</summary>
+    AppendFailureOverReportsOffset,
+
+    /// <summary>The store state records the offset of the lookup and is not kept in step by appends, so an append given
+    /// an upload derived with 'with { Offset = ... }' is refused.</summary>
+    StoreStateGoesStale,
+
+    /// <summary>Calls given an upload with store state trust the state without checking that the upload still exists,
+    /// so they work on a deleted upload instead of throwing UploadNotFoundException.</summary>
+    StaleStateOutlivesDeletion,
+
     // Reading back
 
     /// <summary>A range that does not start at 0 is read from one byte too far.</summary>
@@ -144,23 +156,40 @@ public enum StoreDefect
     /// <summary>SetExpiryAsync returns the upload with offset 0 (its stored description, without the derived offset).</summary>
     SetExpiryReturnsStaleOffset,
 
-    /// <summary>ListExpiredAsync lists complete uploads whose expiry passed.</summary>
-    ExpiredListIncludesComplete,
-
-    /// <summary>ListExpiredAsync leaves out uploads that expire exactly at "now".</summary>
-    ExpiredListExcludesBoundary,
-
-    /// <summary>ListExpiredAsync takes a missing expiry for the earliest time, listing uploads that never expire.</summary>
-    ExpiredListIncludesUploadsWithoutExpiry,
-
-    /// <summary>ListExpiredAsync describes uploads with offset 0.</summary>
-    ExpiredListReportsStaleOffset,
+    /// <summary>The store declares expiration but no listing, so the engine cannot sweep and does not serve expiration.</summary>
+    ExpirationWithoutListing,
 
     /// <summary>RemoveExpiredAsync removes every upload.</summary>
     RemoveExpiredRemovesAll,
 
     /// <summary>RemoveExpiredAsync throws for an upload that is gone already.</summary>
     RemoveExpiredNotIdempotent,
+
+    // Listing
+
+    /// <summary>The listing lists a marker the store keeps for itself (as a bucket's folder object) as one more upload.</summary>
+    ListingListsItsOwnMarker,
+
+    /// <summary>The listing loses the upload created last (a last page never read).</summary>
+    ListingSkipsLastUpload,
+
+    /// <summary>The listing loses the first upload of every page after the first (pages of 128).</summary>
+    ListingDropsPageBoundary,
+
+    /// <summary>Deleted and expired-removed uploads are kept as tombstones, which the listing lists.</summary>
+    ListingListsRemovedUploads,
+
+    /// <summary>The listing throws UploadNotFoundException for an upload removed after the listing began.</summary>
+    ListingFailsOnRemovedUpload,
+
+    /// <summary>The listing never looks at its cancellation token.</summary>
+    ListingIgnoresCancellation,
+
+    /// <summary>The listing describes every upload with offset 0 (its stored description, without the derived offset).</summary>
+    ListingReportsStaleOffset,
+
+    /// <summary>The listing describes every upload without its expiry.</summary>
+    ListingDropsExpiry,
 
     // Checksum
 
