@@ -42,10 +42,11 @@ internal sealed class ObservedStore(ITusStore inner) : ITusStore
     /// <summary>Waits until the store has read at least <paramref name="count"/> bytes of the body being appended to an upload.</summary>
     public async Task WaitForConsumedAsync(string uploadId, long count, TimeSpan patience, CancellationToken cancellationToken)
     {
-        var deadline = DateTime.UtcNow + patience;
+        // Real elapsed time, not the engine's clock: the test's own patience with a store that never reads.
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         while (!_consumed.TryGetValue(uploadId, out var consumed) || consumed < count)
         {
-            if (DateTime.UtcNow > deadline)
+            if (System.Diagnostics.Stopwatch.GetElapsedTime(started) > patience)
             {
                 throw new TimeoutException($"The store had read {(_consumed.TryGetValue(uploadId, out var seen) ? seen : 0)} of {count} body bytes of upload '{uploadId}' after {patience.TotalSeconds:F0} s.");
             }
