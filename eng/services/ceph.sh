@@ -209,7 +209,6 @@ mon data = $DIR/mon/\$name
 osd data = $DIR/osd/\$name
 osd objectstore = memstore
 memstore device bytes = $MEMSTORE_BYTES
-osd memory target = 939524096
 
 [client.rgw.tus]
 rgw frontends = beast endpoint=127.0.0.1:$RGW_PORT
