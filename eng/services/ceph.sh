@@ -152,6 +152,9 @@ cmd_start() {
     stop_daemons
   fi
   installed || die "not installed: run 'bash eng/services/ceph.sh install' first"
+  if [[ -n "$port" ]] && services_port_busy "$port"; then
+    die "port $port on 127.0.0.1 is already in use"
+  fi
   local t0
   t0="$(services_now)"
   rm -rf "$DIR"
@@ -161,7 +164,6 @@ cmd_start() {
   MON_PORT="$(services_free_port)"
   if [[ -n "$port" ]]; then
     RGW_PORT="$port"
-    services_port_busy "$RGW_PORT" && die "port $RGW_PORT on 127.0.0.1 is already in use"
   else
     RGW_PORT="$(services_free_port "$MON_PORT")"
   fi

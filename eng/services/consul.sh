@@ -81,16 +81,15 @@ cmd_start() {
   fi
   services_stop_pidfile "$PIDFILE" 10
   installed || die "not installed: run 'bash eng/services/consul.sh install' first"
+  if [[ -n "$port" ]] && services_port_busy "$port"; then
+    die "port $port on 127.0.0.1 is already in use"
+  fi
   local t0 server serf_lan serf_wan i leader=""
   t0="$(services_now)"
   rm -rf "$DIR"
   mkdir -p "$DIR"
   chmod 700 "$DIR"
-  if [[ -n "$port" ]]; then
-    services_port_busy "$port" && die "port $port on 127.0.0.1 is already in use"
-  else
-    port="$(services_free_port)"
-  fi
+  [[ -n "$port" ]] || port="$(services_free_port)"
   server="$(services_free_port "$port")"
   serf_lan="$(services_free_port "$port" "$server")"
   serf_wan="$(services_free_port "$port" "$server" "$serf_lan")"
