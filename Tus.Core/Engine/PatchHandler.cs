@@ -77,7 +77,8 @@ internal static class PatchHandler
                 }
 
                 using var call = context.StoreCall(request.Aborted, held.Lost);
-                upload = await call.Await(deferred.SetLengthAsync(upload, length, call.Token)).ConfigureAwait(false);
+                // The store returns the upload as it stores it; the lock's fencing token rides along to the calls that follow.
+                upload = (await call.Await(deferred.SetLengthAsync(upload, length, call.Token)).ConfigureAwait(false)).FencedBy(held);
             }
 
             var wasComplete = upload.IsComplete;
@@ -85,7 +86,7 @@ internal static class PatchHandler
             upload = outcome.Upload;
 
             var lost = outcome.Error == TusError.LockLost;
-            if (outcome.Written > 0 && !lost && outcome.OffsetKnown && !upload.IsComplete && context.Options.SlidingExpiration && context.ExpiryFrom(context.Now) is { } expiry)
+            if (outcome.Written > 0 && !lost && !outcome.StoreFailed && !upload.IsComplete && context.Options.SlidingExpiration && context.ExpiryFrom(context.Now) is { } expiry)
             {
                 using var call = context.StoreCall(clientGone: default, held.Lost);
                 upload = await call.Await(context.Capabilities.Expiration!.SetExpiryAsync(upload, expiry, call.Token)).ConfigureAwait(false);

@@ -54,8 +54,12 @@ internal static class UploadAccess
             return (null, TusError.UploadExpired);
         }
 
-        return (held is null ? upload : upload with { FencingToken = held.FencingToken }, null);
+        return (held is null ? upload : upload.FencedBy(held), null);
     }
+
+    /// <summary>The upload as a store returned it, carrying the fencing token of the lock its next calls are made under.</summary>
+    public static UploadInfo FencedBy(this UploadInfo upload, ITusLock held) =>
+        upload.FencingToken == held.FencingToken ? upload : upload with { FencingToken = held.FencingToken };
 
     /// <summary>
     /// Reads the upload again after a store call failed, to answer with the offset the store really kept rather than a

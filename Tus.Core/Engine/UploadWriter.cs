@@ -13,7 +13,9 @@ namespace Tus.Engine;
 /// <param name="Written">How many bytes the write added.</param>
 /// <param name="Error">What to answer, or <see langword="null"/> for success.</param>
 /// <param name="OffsetKnown"><see langword="false"/> when the store failed and could not be asked for its offset either.</param>
-internal readonly record struct WriteOutcome(UploadInfo Upload, long Written, TusError? Error, bool OffsetKnown = true);
+/// <param name="StoreFailed"><see langword="true"/> when the append itself failed or was abandoned: no further call that
+/// changes the upload is made in this request (a store that just timed out would only time out again).</param>
+internal readonly record struct WriteOutcome(UploadInfo Upload, long Written, TusError? Error, bool OffsetKnown = true, bool StoreFailed = false);
 
 /// <summary>
 /// Streams a request body into an upload: the one write path shared by PATCH and creation-with-upload. It caps the body
@@ -82,7 +84,7 @@ internal static class UploadWriter
             }
             catch (Exception exception) when (exception is not OperationCanceledException || call.Reason() is not null)
             {
-                return await AfterFailedAppendAsync(context, request, upload, exception, call.Reason(), body.BytesRead).ConfigureAwait(false);
+                return await AfterFailedAppendAsync(context, request, upload, held, exception, call.Reason(), body.BytesRead).ConfigureAwait(false);
             }
         }
 
@@ -121,7 +123,7 @@ internal static class UploadWriter
     /// The store's append threw: the bytes it kept are learned from a fresh lookup, never guessed, and the client is
     /// answered with the failure's stable error and that offset.
     /// </summary>
-    private static async ValueTask<WriteOutcome> AfterFailedAppendAsync(EngineContext context, TusRequest request, UploadInfo upload, Exception exception, TusError? abandoned, long bytesRead)
+    private static async ValueTask<WriteOutcome> AfterFailedAppendAsync(EngineContext context, TusRequest request, UploadInfo upload, ITusLock held, Exception exception, TusError? abandoned, long bytesRead)
     {
         var error = abandoned ?? Responses.MapStoreException(exception);
         var kept = await UploadAccess.RereadAfterFailureAsync(context, upload.Id).ConfigureAwait(false);
@@ -136,8 +138,8 @@ internal static class UploadWriter
         }
 
         return kept is null
-            ? new WriteOutcome(upload, 0, error, OffsetKnown: false)
-            : new WriteOutcome(kept, kept.Offset - upload.Offset, error);
+            ? new WriteOutcome(upload, 0, error, OffsetKnown: false, StoreFailed: true)
+            : new WriteOutcome(kept.FencedBy(held), kept.Offset - upload.Offset, error, StoreFailed: true);
     }
 
     private static TusError ErrorFor(BodyEnd end, TusError sizeError) => end switch

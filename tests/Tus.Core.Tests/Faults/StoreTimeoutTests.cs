@@ -50,6 +50,7 @@ public sealed class StoreTimeoutTests
         if (method == "Append")
         {
             response.GetHeader("Upload-Offset").Should().Be("4", "the offset comes from a fresh lookup after the failed append");
+            harness.Log.After("Append:returned").Should().Equal(["Get"], "after an abandoned append only the lookup runs, no expiry update");
         }
 
         harness.Store.Append = null;
