@@ -41,7 +41,7 @@ internal static class UploadAccess
         UploadInfo? upload;
         using (var call = context.StoreCall(clientGone, held?.Lost ?? default))
         {
-            upload = await call.Await(context.Store.GetAsync(uploadId, call.Token)).ConfigureAwait(false);
+            upload = await call.AwaitLookup(context.Store.GetAsync(uploadId, call.Token)).ConfigureAwait(false);
         }
 
         if (upload is null)
@@ -70,7 +70,7 @@ internal static class UploadAccess
         try
         {
             using var call = context.StoreCall(clientGone: default);
-            return await context.Store.GetAsync(uploadId, call.Token).ConfigureAwait(false);
+            return await call.AwaitLookup(context.Store.GetAsync(uploadId, call.Token)).ConfigureAwait(false);
         }
 #pragma warning disable CA1031 // The answer goes out without an offset; the failure that matters was logged already.
         catch (Exception exception)

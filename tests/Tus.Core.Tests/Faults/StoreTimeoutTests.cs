@@ -64,6 +64,35 @@ public sealed class StoreTimeoutTests
         }
     }
 
+    [Theory]
+    [InlineData("HEAD")]
+    [InlineData("PATCH")]
+    [InlineData("DELETE")]
+    public async Task Lookup_IgnoringItsToken_IsStillAbandonedAtTheLimit(string method)
+    {
+        using var harness = FaultHarness.Create(o => o.StoreCallTimeout = Limit);
+        var id = await harness.CreateAsync(10);
+        var never = new TaskCompletionSource();
+        var hung = 0;
+        harness.Store.Before = async (called, _) =>
+        {
+            if (called == "Get" && Interlocked.Exchange(ref hung, 1) == 0)
+            {
+                await never.Task;
+            }
+        };
+        var request = method == "PATCH" ? FaultHarness.Patch(id, 0, new byte[3]) : new TestRequest(method, id);
+        var clock = Stopwatch.StartNew();
+
+        var response = await harness.SendAsync(request).WaitAsync(TimeSpan.FromSeconds(10));
+
+        clock.Elapsed.Should().BeLessThan(Limit + TimeSpan.FromSeconds(2));
+        response.StatusCode.Should().Be(503);
+        response.Error!.Code.Should().Be("ERR_STORE_TIMEOUT");
+        (await harness.HeadAsync(id)).StatusCode.Should().Be(200, "the lock was released");
+        never.SetResult();
+    }
+
     [Fact]
     public async Task Patch_ClientSlowerThanTheStoreTimeoutInTotal_Completes()
     {
