@@ -82,8 +82,12 @@ internal static class UploadWriter
                 await body.ProbeEndAsync().ConfigureAwait(false);
                 end = body.End;
             }
-            catch (Exception exception) when (exception is not OperationCanceledException || call.Reason() is not null)
+#pragma warning disable CA1031 // Every failure of the append is answered the same way: with the offset the store kept.
+            catch (Exception exception)
+#pragma warning restore CA1031
             {
+                // The client going away does not cancel this call, so a cancellation is either ours (Reason() says which)
+                // or the store's own (an SDK's timeout): a failure like any other, not a reason to skip the re-read.
                 return await AfterFailedAppendAsync(context, request, upload, held, exception, call.Reason(), body.BytesRead).ConfigureAwait(false);
             }
         }

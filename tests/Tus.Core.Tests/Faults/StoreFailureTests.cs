@@ -20,6 +20,7 @@ public sealed class StoreFailureTests
         { "UploadNotFound", 404, "ERR_UPLOAD_NOT_FOUND" },
         { "Custom", 403, "ERR_TENANT_SUSPENDED" },
         { "Unknown", 500, "ERR_INTERNAL_SERVER_ERROR" },
+        { "ForeignCancellation", 500, "ERR_INTERNAL_SERVER_ERROR" },
     };
 
     [Theory]
@@ -109,6 +110,7 @@ public sealed class StoreFailureTests
         "QuotaExceeded" => new QuotaExceededException(Secret),
         "UploadNotFound" => new UploadNotFoundException(id + Secret),
         "Custom" => new TusStoreException(Custom, Secret),
+        "ForeignCancellation" => new TaskCanceledException(Secret),
         _ => new InvalidOperationException(Secret),
     };
 
