@@ -79,6 +79,46 @@ public sealed class InterruptedBodyTests
         logs.Entries.Where(e => e.Level >= LogLevel.Error).Should().BeEmpty();
     }
 
+    [Fact]
+    public async Task Stop_WithPatchesStreaming_AnswersThem503ShutdownAndLogsNoErrors()
+    {
+        var logs = new CapturingLoggerProvider();
+        var server = await TestServer.StartAsync(configureServices: (builder, directory) =>
+        {
+            builder.Logging.AddProvider(logs);
+            builder.Logging.SetMinimumLevel(LogLevel.Warning);
+            builder.Services.AddTus(o => o.ReadTimeout = TimeSpan.FromSeconds(30))
+                .AddFileStore(o => o.Directory = directory)
+                .AddMemoryLocker();
+        });
+        var clients = new List<TcpClient>();
+        List<int> statuses;
+        try
+        {
+            var uploads = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => server.CreateUploadAsync(Declared)));
+            foreach (var upload in uploads)
+            {
+                clients.Add(await SendPartialPatchAsync(server.BaseAddress.Port, upload));
+            }
+
+            await Task.Delay(200, Ct);
+            var stopping = server.App.StopAsync(Ct);
+            statuses = [.. await Task.WhenAll(clients.Select(c => ReadStatusAsync(c.GetStream())))];
+
+            // Answered, the clients go away (Kestrel would otherwise wait for the rest of each declared body).
+            clients.ForEach(c => c.Dispose());
+            await stopping.WaitAsync(TimeSpan.FromSeconds(20), Ct);
+        }
+        finally
+        {
+            clients.ForEach(c => c.Dispose());
+            await server.DisposeAsync();
+        }
+
+        statuses.Should().OnlyContain(s => s == 503, "ERR_SERVER_SHUTDOWN");
+        logs.Entries.Where(e => e.Level >= LogLevel.Error).Should().BeEmpty();
+    }
+
     /// <summary>Runs <paramref name="scenario"/> on <see cref="PerScenario"/> fresh uploads, <see cref="Concurrency"/> at a time.</summary>
     private static async Task RunAsync(TestServer server, Func<Uri, Task> scenario)
     {
