@@ -6,11 +6,11 @@ namespace Tus.Core.Tests.Infrastructure;
 /// <summary>An engine over a <see cref="HookedStore"/> and a <see cref="LeaseLocker"/>, sharing one <see cref="CallLog"/>.</summary>
 internal sealed class FaultHarness : IDisposable
 {
-    private FaultHarness(TusOptions options, TimeProvider time)
+    private FaultHarness(TusOptions options, TimeProvider time, InMemoryStore inner)
     {
         Options = options;
         Time = time;
-        Store = new HookedStore(new InMemoryStore(), Log);
+        Store = new HookedStore(inner, Log);
         Locker = new LeaseLocker(Log);
         Engine = new TusEngine(Store, Locker, options, time, Logger, Stopping.Token);
     }
@@ -31,11 +31,11 @@ internal sealed class FaultHarness : IDisposable
 
     public TusEngine Engine { get; }
 
-    public static FaultHarness Create(Action<TusOptions>? configure = null, TimeProvider? time = null)
+    public static FaultHarness Create(Action<TusOptions>? configure = null, TimeProvider? time = null, InMemoryStore? inner = null)
     {
         var options = new TusOptions();
         configure?.Invoke(options);
-        return new FaultHarness(options, time ?? TimeProvider.System);
+        return new FaultHarness(options, time ?? TimeProvider.System, inner ?? new InMemoryStore());
     }
 
     public async Task<TusResponse> SendAsync(TestRequest request) => await Engine.HandleAsync(request);
