@@ -85,7 +85,8 @@ internal static class PatchHandler
             var outcome = await UploadWriter.WriteAsync(context, request, upload, held, checksum).ConfigureAwait(false);
             upload = outcome.Upload;
 
-            var lost = outcome.Error == TusError.LockLost;
+            // Checked again here, not only inside the write: a lease lost since then forbids the expiry update too.
+            var lost = outcome.Error == TusError.LockLost || held.Lost.IsCancellationRequested;
             if (outcome.Written > 0 && !lost && !outcome.StoreFailed && !upload.IsComplete && context.Options.SlidingExpiration && context.ExpiryFrom(context.Now) is { } expiry)
             {
                 using var call = context.StoreCall(clientGone: default, held.Lost);
@@ -103,7 +104,8 @@ internal static class PatchHandler
             }
 
             response.SetExpires(upload);
-            return outcome.Error is { } writeError ? response.Fail(writeError) : response.Succeed(204);
+            var answer = outcome.Error ?? (lost ? TusError.LockLost : null);
+            return answer is not null ? response.Fail(answer) : response.Succeed(204);
         }
     }
 }

@@ -110,6 +110,13 @@ internal static class UploadWriter
             : null;
         if (verification is { } failed)
         {
+            if (held.Lost.IsCancellationRequested)
+            {
+                // Lost while the bytes were read back: the discard is the next holder's business now.
+                Log.LeaseLost(context.Logger, upload.Id);
+                return new WriteOutcome(updated, written, TusError.LockLost);
+            }
+
             UploadInfo reverted;
             using (var call = context.StoreCall(clientGone: default, held.Lost))
             {

@@ -76,7 +76,7 @@ internal static class ExpiredUploadSweeper
                     current = await call.AwaitLookup(context.Store.GetAsync(uploadId, call.Token)).ConfigureAwait(false);
                 }
 
-                if (current is null || !current.IsExpiredAt(context.Now))
+                if (current is null || !current.IsExpiredAt(context.Now) || held.Lost.IsCancellationRequested)
                 {
                     return false;
                 }

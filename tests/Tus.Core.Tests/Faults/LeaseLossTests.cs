@@ -78,6 +78,38 @@ public sealed class LeaseLossTests
         response.GetHeader("Upload-Offset").Should().Be("4", "a lookup only reads");
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Patch_LeaseLostWhileATrailerChecksumIsVerified_NeitherDiscardsNorMovesTheExpiry(bool matches)
+    {
+        using var harness = FaultHarness.Create(o => o.Expiration = TimeSpan.FromHours(1));
+        var id = await harness.CreateAsync(20);
+        var body = Encoding.ASCII.GetBytes("0123456789");
+        var checksum = SHA1.HashData(matches ? body : Encoding.ASCII.GetBytes("other"));
+
+        // The read-back finishes although the lease is gone: what the engine does next is what is tested.
+        harness.Store.ReadsIgnoreTheirToken = true;
+        harness.Store.Before = (method, _) =>
+        {
+            if (method == "OpenRead")
+            {
+                // The bytes are read back to check the trailer's checksum; the lease runs out meanwhile.
+                harness.Locker.Granted.Last().Lose();
+            }
+
+            return ValueTask.CompletedTask;
+        };
+        var request = FaultHarness.Patch(id, 0, body).Header("Trailer", "Upload-Checksum").Trailer("Upload-Checksum", "sha1 " + Convert.ToBase64String(checksum));
+
+        var response = await harness.SendAsync(request);
+
+        response.StatusCode.Should().Be(503);
+        response.Error!.Code.Should().Be("ERR_LOCK_LOST");
+        harness.Log.Entries.Should().Contain("LOST");
+        harness.Log.After("LOST").Should().NotContain(Changing);
+    }
+
     [Fact]
     public async Task Patch_LeaseLostDuringSetLength_Answers503LockLostAndAppendsNothing()
     {

@@ -89,10 +89,22 @@ internal sealed class HookedStore(InMemoryStore inner, CallLog? log = null) :
         }
     }
 
+    /// <summary>Streams opened for reading ignore the token of their reads, as some SDKs' streams do.</summary>
+    public bool ReadsIgnoreTheirToken { get; set; }
+
     public async ValueTask<Stream> OpenReadAsync(UploadInfo upload, long offset, long length, CancellationToken cancellationToken)
     {
         await EnterAsync("OpenRead", upload, cancellationToken);
-        return await Inner.OpenReadAsync(upload, offset, length, cancellationToken);
+        var stream = await Inner.OpenReadAsync(upload, offset, length, cancellationToken);
+        return ReadsIgnoreTheirToken ? new DeafStream(stream) : stream;
+    }
+
+    private sealed class DeafStream(Stream inner) : ScriptedBodyStream([])
+    {
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+            inner.ReadAsync(buffer, CancellationToken.None);
+
+        protected override ValueTask<int> AfterFirstBytesAsync(CancellationToken cancellationToken) => ValueTask.FromResult(0);
     }
 
     public async ValueTask DeleteAsync(string uploadId, CancellationToken cancellationToken)
