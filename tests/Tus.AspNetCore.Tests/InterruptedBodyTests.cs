@@ -53,10 +53,11 @@ public sealed class InterruptedBodyTests
                 statuses.Add(("timeout", await ReadStatusAsync(client.GetStream())));
             });
 
-            // 3. Another request (a HEAD) asks for the upload while the body is still arriving.
+            // 3. Another request (a HEAD) asks for the upload while the body is still arriving; every other body chunked.
+            var release = 0;
             await RunAsync(server, async upload =>
             {
-                using var client = await SendPartialPatchAsync(port, upload);
+                using var client = await SendPartialPatchAsync(port, upload, chunked: Interlocked.Increment(ref release) % 2 == 0);
                 await Task.Delay(20, Ct);
                 using var head = TestServer.Request(HttpMethod.Head, upload);
                 using var response = await server.Client.SendAsync(head, Ct);
@@ -129,16 +130,30 @@ public sealed class InterruptedBodyTests
         }
     }
 
-    /// <summary>Opens a connection and sends a PATCH that declares <see cref="Declared"/> bytes but sends only <see cref="Sent"/>.</summary>
-    private static async Task<TcpClient> SendPartialPatchAsync(int port, Uri upload)
+    /// <summary>
+    /// Opens a connection and sends a PATCH that declares <see cref="Declared"/> bytes (or is chunked) but sends only
+    /// <see cref="Sent"/>.
+    /// </summary>
+    private static async Task<TcpClient> SendPartialPatchAsync(int port, Uri upload, bool chunked = false)
     {
         var client = new TcpClient { NoDelay = true };
         await client.ConnectAsync(IPAddress.Loopback, port, Ct);
+        var framing = chunked ? "Transfer-Encoding: chunked" : $"Content-Length: {Declared}";
         var head = $"PATCH {upload.AbsolutePath} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nTus-Resumable: 1.0.0\r\n" +
-            $"Content-Type: application/offset+octet-stream\r\nUpload-Offset: 0\r\nContent-Length: {Declared}\r\n\r\n";
+            $"Content-Type: application/offset+octet-stream\r\nUpload-Offset: 0\r\n{framing}\r\n\r\n";
         var stream = client.GetStream();
         await stream.WriteAsync(Encoding.ASCII.GetBytes(head), Ct);
+        if (chunked)
+        {
+            await stream.WriteAsync(Encoding.ASCII.GetBytes(Sent.ToString("x", CultureInfo.InvariantCulture) + "\r\n"), Ct);
+        }
+
         await stream.WriteAsync(new byte[Sent], Ct);
+        if (chunked)
+        {
+            await stream.WriteAsync("\r\n"u8.ToArray(), Ct);
+        }
+
         await stream.FlushAsync(Ct);
         return client;
     }
