@@ -174,8 +174,10 @@ internal sealed class RequestBodyStream : Stream
                 }
             }
 
-            // The body ended, whatever the reason: what was gathered is written, so the store keeps every byte that arrived.
-            if (filled > 0)
+            // The body ended: what was gathered is written, so the store keeps every byte that arrived. Except after a lost
+            // lease: exclusive access is gone, so nothing more goes to the store (whether this write happened used to
+            // depend on which of the lease's callbacks ran first).
+            if (filled > 0 && End != BodyEnd.LeaseLost)
             {
                 await destination.WriteAsync(block.AsMemory(0, filled), cancellationToken).ConfigureAwait(false);
             }
