@@ -25,14 +25,7 @@ public sealed class InterruptedBodyTests
     public async Task Patch_300InterruptedBodies_LogNoErrors()
     {
         var logs = new CapturingLoggerProvider();
-        var server = await TestServer.StartAsync(configureServices: (builder, directory) =>
-        {
-            builder.Logging.AddProvider(logs);
-            builder.Logging.SetMinimumLevel(LogLevel.Warning);
-            builder.Services.AddTus(o => o.ReadTimeout = TimeSpan.FromMilliseconds(300))
-                .AddFileStore(o => o.Directory = directory)
-                .AddMemoryLocker();
-        });
+        var server = await StartLoggedServerAsync(logs, readTimeout: TimeSpan.FromMilliseconds(300));
         var statuses = new ConcurrentBag<(string Scenario, int Status)>();
         var keptOffsets = new ConcurrentBag<long>();
         try
@@ -84,14 +77,7 @@ public sealed class InterruptedBodyTests
     public async Task Stop_WithPatchesStreaming_AnswersThem503ShutdownAndLogsNoErrors()
     {
         var logs = new CapturingLoggerProvider();
-        var server = await TestServer.StartAsync(configureServices: (builder, directory) =>
-        {
-            builder.Logging.AddProvider(logs);
-            builder.Logging.SetMinimumLevel(LogLevel.Warning);
-            builder.Services.AddTus(o => o.ReadTimeout = TimeSpan.FromSeconds(30))
-                .AddFileStore(o => o.Directory = directory)
-                .AddMemoryLocker();
-        });
+        var server = await StartLoggedServerAsync(logs, readTimeout: TimeSpan.FromSeconds(30));
         var clients = new List<TcpClient>();
         List<int> statuses;
         try
@@ -121,6 +107,17 @@ public sealed class InterruptedBodyTests
     }
 
     /// <summary>Runs <paramref name="scenario"/> on <see cref="PerScenario"/> fresh uploads, <see cref="Concurrency"/> at a time.</summary>
+    /// <summary>A file-store server whose warnings and errors <paramref name="logs"/> captures.</summary>
+    private static Task<TestServer> StartLoggedServerAsync(CapturingLoggerProvider logs, TimeSpan readTimeout) =>
+        TestServer.StartAsync(configureServices: (builder, directory) =>
+        {
+            builder.Logging.AddProvider(logs);
+            builder.Logging.SetMinimumLevel(LogLevel.Warning);
+            builder.Services.AddTus(o => o.ReadTimeout = readTimeout)
+                .AddFileStore(o => o.Directory = directory)
+                .AddMemoryLocker();
+        });
+
     private static async Task RunAsync(TestServer server, Func<Uri, Task> scenario)
     {
         for (var batch = 0; batch < PerScenario; batch += Concurrency)
