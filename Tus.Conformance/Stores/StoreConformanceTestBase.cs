@@ -128,11 +128,14 @@ public abstract class StoreConformanceTestBase<TFixture> : IClassFixture<TFixtur
 
                 Assert.True(position + read <= length, $"The stream of a {length}-byte range of upload '{upload.Id}' gave more than {length} bytes.");
                 var mismatch = Pattern.FirstMismatch(buffer.AsSpan(0, read), seed, position);
-                Assert.True(mismatch < 0, $"Upload '{upload.Id}' holds a wrong byte at position {mismatch}.");
+                Assert.True(
+                    mismatch < 0,
+                    $"OpenReadAsync(upload '{upload.Id}', 0, {length}) gave a wrong byte at offset {mismatch}: {(mismatch < 0 ? string.Empty : Pattern.DescribeMismatch(buffer.AsSpan(0, read), seed, position, mismatch))} " +
+                    $"(the upload was written with the test pattern of seed {seed}; shifted, repeated or foreign data never matches it).");
                 position += read;
             }
 
-            Assert.True(position == length, $"Reading {length} bytes of upload '{upload.Id}' gave {position}.");
+            Assert.True(position == length, $"OpenReadAsync(upload '{upload.Id}', 0, {length}) gave {position} bytes instead of {length}.");
         }
     }
 

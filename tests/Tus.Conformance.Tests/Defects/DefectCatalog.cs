@@ -30,10 +30,18 @@ internal static class DefectCatalog
             ("AppendAsync_StreamEndingEarly_KeepsAndReportsWhatArrived", StoreDefect.DiscardsBodyThatEndsEarly),
             ("AppendAsync_StreamEndingEarly_KeepsAndReportsWhatArrived", StoreDefect.OffByOneAppendCount),
             ("AppendAsync_CancelledMidway_ReportsExactlyWhatItPersisted", StoreDefect.OffsetRecordedAfterSuccessOnly),
+            ("AppendAsync_CancelledMidway_ReportsExactlyWhatItPersisted", StoreDefect.CancelDropsPartialBuffer),
+            ("AppendAsync_TokenFiresWhileDataKeepsComing_StopsPromptly", StoreDefect.IgnoresCancellationToken),
+            ("AllCalls_TokenAlreadyCancelled_ThrowAndChangeNothing", StoreDefect.IgnoresCancellationToken),
+            ("AllCalls_RemovedUpload_ThrowUploadNotFound", StoreDefect.MissingUploadWrongException),
+            ("AllCalls_RemovedUpload_ThrowUploadNotFound", StoreDefect.StaleStateOutlivesDeletion),
+            ("GetAsync_IdsDifferingOnlyInCase_AreDistinctUploads", StoreDefect.IdsCaseInsensitive),
+            ("UploadInfo_Returned_SharesNoMutableStateWithTheStore", StoreDefect.InfoSharesStorage),
             ("AppendAsync_DataThrowsMidway_ReportsExactlyWhatItKept", StoreDefect.AppendFailureOverReportsOffset),
             ("AppendAsync_DataThrowsMidway_ReportsExactlyWhatItKept", StoreDefect.OffsetRecordedAfterSuccessOnly),
             ("AppendAsync_StoreStateCarriedAlong_IsAcceptedBack", StoreDefect.StoreStateGoesStale),
             ("AppendAsync_DifferentUploadsInParallel_EachKeepsItsOwnBytes", StoreDefect.SharedAppendBuffer),
+            ("AppendAsync_DifferentUploadsInParallel_EachKeepsItsOwnBytes", StoreDefect.AppendTargetInSharedField),
             ("AppendAsync_LargeNonSeekableStream_StreamsWithBoundedMemory", StoreDefect.BuffersWholeBody),
             ("GetAsync_AfterAppends_KeepsLengthMetadataAndCreationTime", StoreDefect.AppendDropsMetadata),
             ("GetAsync_AfterAppends_KeepsLengthMetadataAndCreationTime", StoreDefect.MetadataAsText),
@@ -68,6 +76,7 @@ internal static class DefectCatalog
             ("ConcatenateAsync_CompletePartials_LeavesThemIntact", StoreDefect.PartialRoleLost),
             ("ConcatenateAsync_EmptyPartial_ContributesNothing", StoreDefect.ConcatenationStopsAtEmptyPartial),
             ("ConcatenateAsync_CancelledToken_ThrowsAndLeavesTheFinalEmpty", StoreDefect.ConcatenationCancelLeavesData),
+            ("ConcatenateAsync_PartialInSeveralFinals_GivesEachTheSameData", StoreDefect.ConcatenationReusesPartialCursor),
         ]),
         .. Store(typeof(ReferenceDeferredLengthTests), [
             ("CreateAsync_WithoutLength_DescribesTheLengthAsDeferred", StoreDefect.DeferredCreateStoresZero),
@@ -96,6 +105,8 @@ internal static class DefectCatalog
             ("RemoveExpiredAsync_ExpiredUpload_MakesItGone", StoreDefect.ListingListsRemovedUploads),
             ("RemoveExpiredAsync_GoneOrUnknownUpload_Succeeds", StoreDefect.RemoveExpiredNotIdempotent),
             ("SetExpiryAsync_RemovedUpload_ThrowsUploadNotFound", StoreDefect.StaleStateOutlivesDeletion),
+            ("DeleteAsync_UploadWithExpiry_IsNeitherListedNorSweptAgain", StoreDefect.DeleteLeavesExpiryIndexEntry),
+            ("DeleteAsync_UploadWithExpiry_IsNeitherListedNorSweptAgain", StoreDefect.ListingListsRemovedUploads),
         ]),
         .. Store(typeof(ReferenceListingTests), [
             ("ListAsync_EmptyStore_ListsNothing", StoreDefect.ListingListsItsOwnMarker),
@@ -172,6 +183,7 @@ internal static class DefectCatalog
             ("TryAcquireAsync_TokenAlreadyCancelled_ThrowsAndHoldsNothing", LockerDefect.IgnoresCancellation),
             ("FencingToken_SuccessiveHolders_StrictlyGrows", LockerDefect.FencingTokenRestarts),
             ("ReleaseRequested_HolderByHandOffWhileOthersWait_Fires", LockerDefect.HandOffHolderNotAskedToRelease),
+            ("ReleaseRequested_EveryLaterHolder_FiresWhenAnotherWaits", LockerDefect.OnlyFirstHolderAskedToRelease),
         ]),
         .. Locker(typeof(LeasedReferenceLockerTests), [
             ("Lost_ForcedLeaseLoss_Fires", LockerDefect.LostNeverFires),
@@ -179,6 +191,7 @@ internal static class DefectCatalog
             ("AcquireAsync_WhileHeld_RequestsReleaseFromTheHolder", LockerDefect.NeverRequestsRelease),
             ("FencingToken_SuccessiveHolders_StrictlyGrows", LockerDefect.FencingTokenPerClient),
             ("TryAcquireAsync_HeldUpload_ReturnsNullWithoutRequestingRelease", LockerDefect.TryAcquireBarges),
+            ("ReleaseRequested_EveryLaterHolder_FiresWhenAnotherWaits", LockerDefect.OnlyFirstHolderAskedToRelease),
         ]),
     ];
 
