@@ -347,7 +347,7 @@ public abstract class StoreConformanceTests<TFixture> : StoreConformanceTestBase
 
     /// <summary>
     /// Every call given a token that has fired already throws <see cref="OperationCanceledException"/> and changes
-    /// nothing: CreateAsync creates no upload, GetAsync, AppendAsync (which reads nothing) and OpenReadAsync throw, and so
+    /// nothing: CreateAsync creates no upload, GetAsync, AppendAsync (which keeps no byte) and OpenReadAsync throw, and so
     /// do the calls of every capability the store declares (delete, concatenate, set length, set expiry, remove, discard).
     /// </summary>
     [Fact]
@@ -388,7 +388,6 @@ public abstract class StoreConformanceTests<TFixture> : StoreConformanceTestBase
 
         var after = await GetExistingAsync(upload.Id);
         Assert.True(after.Offset == 100, $"GetAsync reports offset {after.Offset} for upload '{upload.Id}' after calls with a cancelled token; they must change nothing (it was 100).");
-        Assert.True(source.Delivered == 0, $"AppendAsync with a cancelled token read {source.Delivered} bytes of its data.");
         Assert.True(after.Length == upload.Length, $"GetAsync reports length {after.Length?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "deferred"} for upload '{upload.Id}' after SetLengthAsync was called with a cancelled token.");
         Assert.True(after.ExpiresAt == upload.ExpiresAt, $"GetAsync reports the expiry {FormatTime(after.ExpiresAt)} for upload '{upload.Id}' after SetExpiryAsync was called with a cancelled token.");
         await AssertDataIsPatternAsync(after, seed: 16, 100);
