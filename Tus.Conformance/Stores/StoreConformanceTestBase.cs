@@ -84,9 +84,9 @@ public abstract class StoreConformanceTestBase<TFixture> : IClassFixture<TFixtur
         ArgumentNullException.ThrowIfNull(upload);
         var source = new GeneratedStream(seed, upload.Offset, count) { MaxRead = maxRead };
         var appended = await Store.AppendAsync(upload, source, Ct);
-        Assert.True(appended == count, $"AppendAsync returned {appended} for a stream of {count} bytes appended at offset {upload.Offset}.");
+        Assert.True(appended == count, $"AppendAsync to upload '{upload.Id}' at offset {upload.Offset} returned {appended} for a stream of {count} bytes; expected {count}.");
         var after = await GetExistingAsync(upload.Id);
-        Assert.True(after.Offset == upload.Offset + count, $"GetAsync reports offset {after.Offset} after {count} bytes were appended at offset {upload.Offset}.");
+        Assert.True(after.Offset == upload.Offset + count, $"GetAsync reports offset {after.Offset} for upload '{upload.Id}' after {count} bytes were appended at offset {upload.Offset}; expected {upload.Offset + count}.");
         return after;
     }
 

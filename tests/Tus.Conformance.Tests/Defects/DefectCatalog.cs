@@ -56,6 +56,7 @@ internal static class DefectCatalog
             ("OpenReadAsync_SmallReads_ReturnTheSameBytes", StoreDefect.ReadSkipsWhenBufferIsSmall),
             ("OpenReadAsync_TwoStreamsAtOnce_EachReturnTheirRange", StoreDefect.ReadStreamSharedPosition),
             ("OpenReadAsync_TwoStreamsAtOnce_EachReturnTheirRange", StoreDefect.ReadSkipsWhenBufferIsSmall),
+            ("OpenReadAsync_OpenTokenFiresAfterwards_StreamStillReadsItsRange", StoreDefect.ReadStreamKeepsOpenToken),
         ]),
         .. Store(typeof(ReferenceTerminationTests), [
             ("DeleteAsync_ExistingUpload_MakesItGone", StoreDefect.DeleteOnlyData),

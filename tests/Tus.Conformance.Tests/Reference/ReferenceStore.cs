@@ -306,7 +306,8 @@ internal sealed class ReferenceStore :
 
         var position = _defect == StoreDefect.ReadStreamSharedPosition ? entry.SharedReadPosition : new StrongBox<long>();
         position.Value = offset;
-        return ValueTask.FromResult<Stream>(new RangeStream(this, entry, position, offset + length, _defect == StoreDefect.ReadSkipsWhenBufferIsSmall));
+        var openToken = _defect == StoreDefect.ReadStreamKeepsOpenToken ? cancellationToken : CancellationToken.None;
+        return ValueTask.FromResult<Stream>(new RangeStream(this, entry, position, offset + length, _defect == StoreDefect.ReadSkipsWhenBufferIsSmall, openToken));
     }
 
     ValueTask ITusTerminationStore.DeleteAsync(string uploadId, CancellationToken cancellationToken)
@@ -791,7 +792,7 @@ internal sealed class ReferenceStore :
     }
 
     /// <summary>Reads a range of an upload's data, one lock per read.</summary>
-    private sealed class RangeStream(ReferenceStore store, Entry entry, StrongBox<long> position, long end, bool skipsWhenSmall) : Stream
+    private sealed class RangeStream(ReferenceStore store, Entry entry, StrongBox<long> position, long end, bool skipsWhenSmall, CancellationToken openToken) : Stream
     {
         public override bool CanRead => true;
 
@@ -811,6 +812,8 @@ internal sealed class ReferenceStore :
 
         public override int Read(Span<byte> buffer)
         {
+            // The ReadStreamKeepsOpenToken defect: every read watches the token the stream was opened with.
+            openToken.ThrowIfCancellationRequested();
             lock (store._gate)
             {
                 var remaining = end - position.Value;

@@ -94,6 +94,10 @@ public enum StoreDefect
 
     // Reading back
 
+    /// <summary>The stream OpenReadAsync returns watches the token OpenReadAsync was given, so a download fails once the
+    /// call's timeout fires.</summary>
+    ReadStreamKeepsOpenToken,
+
     /// <summary>A range that does not start at 0 is read from one byte too far.</summary>
     ReadRangeOffByOne,
 
