@@ -35,18 +35,18 @@ public interface ILockerFixture
     /// <param name="locker">The locker.</param>
     /// <param name="cancellationToken">Cancels the clean-up.</param>
     ValueTask DisposeLockerAsync(ITusLocker locker, CancellationToken cancellationToken);
+}
 
+/// <summary>
+/// A <see cref="ILockerFixture"/> for a locker whose leases can be lost (a distributed locker whose session or key can
+/// expire). Implement it only then: the suite's lease-loss test runs for fixtures that implement it and reports itself
+/// skipped for the others, so an in-process locker's fixture has nothing to implement.
+/// </summary>
+public interface ILeaseLossFixture : ILockerFixture
+{
     /// <summary>
-    /// Whether a held lock can be lost (a lease that fails to renew): <see langword="true"/> for distributed lockers,
-    /// <see langword="false"/> for in-process ones, which never fire <see cref="ITusLock.Lost"/>. When
-    /// <see langword="false"/>, the test of lease loss reports itself skipped.
-    /// </summary>
-    bool CanLoseLease { get; }
-
-    /// <summary>
-    /// Makes <paramref name="held"/> lose its lease the way it would in production (its session is invalidated, its
-    /// key deleted behind its back, its renewals fail). Called only when <see cref="CanLoseLease"/> is
-    /// <see langword="true"/>; an in-process locker throws <see cref="NotSupportedException"/>.
+    /// Makes <paramref name="held"/> lose its lease the way it would in production (its session is invalidated, its key
+    /// deleted behind its back, its renewals fail).
     /// </summary>
     /// <param name="held">A lock acquired from a locker of this fixture.</param>
     /// <param name="cancellationToken">Cancels the operation.</param>

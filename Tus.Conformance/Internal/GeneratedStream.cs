@@ -32,6 +32,14 @@ internal sealed class GeneratedStream : Stream
     /// <summary>The source <see cref="CancelAfter"/> cancels.</summary>
     public CancellationTokenSource? CancelSource { get; init; }
 
+    /// <summary>Whether reads go on after <see cref="CancelAfter"/> fired instead of honouring the token (a body that does
+    /// not watch the store's token), so that only the store's own checks can stop the append.</summary>
+    public bool IgnoreToken { get; init; }
+
+    /// <summary>When set, the stream ends after this many bytes whatever its length (a bound for tests of stores that
+    /// might read forever).</summary>
+    public long? EndAfter { get; init; }
+
     /// <summary>When set, the first read after this many bytes went out throws <see cref="Failure"/> (a body source that
     /// fails: a broken decoder, a backend read error), and so does every read after it.</summary>
     public long? FailAfter { get; init; }
@@ -95,7 +103,10 @@ internal sealed class GeneratedStream : Stream
         if (CancelAfter is { } cancelAfter && Delivered >= cancelAfter && CancelSource is { } source)
         {
             source.Cancel();
-            cancellationToken.ThrowIfCancellationRequested();
+            if (!IgnoreToken)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+            }
         }
 
         if (FailAfter is { } failAfter && Delivered >= failAfter)
@@ -103,7 +114,7 @@ internal sealed class GeneratedStream : Stream
             throw Failure ?? new IOException($"The body source failed after {Delivered} bytes.");
         }
 
-        var count = (int)Math.Min(Math.Min(buffer.Length, MaxRead), _length - Delivered);
+        var count = (int)Math.Min(Math.Min(buffer.Length, MaxRead), Math.Min(_length, EndAfter ?? long.MaxValue) - Delivered);
         if (CancelAfter is { } limit && Delivered < limit)
         {
             count = (int)Math.Min(count, limit - Delivered);

@@ -363,16 +363,21 @@ public abstract class LockerConformanceTests<TFixture> : IClassFixture<TFixture>
         }
     }
 
-    /// <summary>A lock that loses its lease fires <see cref="ITusLock.Lost"/>. Reported skipped for lockers whose fixture
-    /// declares that leases cannot be lost (in-process lockers).</summary>
+    /// <summary>A lock that loses its lease fires <see cref="ITusLock.Lost"/>. Runs only for a fixture that implements
+    /// <see cref="ILeaseLossFixture"/> (a locker that can lose a lease); reported skipped for the others.</summary>
     [Fact]
     public virtual async Task Lost_ForcedLeaseLoss_Fires()
     {
-        Assert.SkipUnless(Fixture.CanLoseLease, $"{Locker.GetType().Name} cannot lose a lease (ILockerFixture.CanLoseLease is false): it never fires ITusLock.Lost.");
+        if (Fixture is not ILeaseLossFixture leases)
+        {
+            Assert.Skip($"{typeof(TFixture).Name} does not implement ILeaseLossFixture: {Locker.GetType().Name} cannot lose a lease, so it never fires ITusLock.Lost.");
+            return;
+        }
+
         var held = await AcquireWithinAsync(Locker, UploadId.New(), "a free upload");
         Assert.False(held.Lost.IsCancellationRequested, "Lost fired before the lease was lost.");
 
-        await Fixture.ForceLeaseLossAsync(held, Ct);
+        await leases.ForceLeaseLossAsync(held, Ct);
 
         await WithinAsync(WhenFired(held.Lost), "Lost to fire after the lease was lost");
         await held.DisposeAsync();
@@ -536,6 +541,27 @@ public abstract class LockerConformanceTests<TFixture> : IClassFixture<TFixture>
         await Task.Delay(Settle, Ct);
         Assert.False(lastHeld.ReleaseRequested.IsCancellationRequested, "ReleaseRequested fired on the last holder although nobody waits for the upload any more.");
         await lastHeld.DisposeAsync();
+    }
+
+    /// <summary>
+    /// Release requests reach every holder of an upload, not only its first: each of several holders in turn, each of
+    /// which got the lock after the previous one released with nobody waiting, is asked to release as soon as another
+    /// request waits (through either locker).
+    /// </summary>
+    [Fact]
+    public virtual async Task ReleaseRequested_EveryLaterHolder_FiresWhenAnotherWaits()
+    {
+        var id = UploadId.New();
+        for (var turn = 0; turn < 4; turn++)
+        {
+            var (mine, other) = turn % 2 == 0 ? (Locker, Peer) : (Peer, Locker);
+            var holder = await AcquireWithinAsync(mine, id, $"the upload for holder {turn + 1}");
+            Assert.False(holder.ReleaseRequested.IsCancellationRequested, $"ReleaseRequested of holder {turn + 1} fired before anyone else asked for the upload.");
+            var waiting = other.AcquireAsync(id, Ct).AsTask();
+            await WithinAsync(WhenFired(holder.ReleaseRequested), $"ReleaseRequested to fire on holder {turn + 1} of the upload (each an earlier holder released with nobody waiting) once another request waits");
+            await holder.DisposeAsync();
+            await (await WithinAsync(waiting, $"the request waiting behind holder {turn + 1}")).DisposeAsync();
+        }
     }
 
     /// <summary>Acquires a lock, failing the test when it is not granted within <see cref="Patience"/> (or <paramref name="patience"/>).</summary>

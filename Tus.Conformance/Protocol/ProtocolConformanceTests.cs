@@ -88,7 +88,7 @@ public abstract class ProtocolConformanceTests<TFixture> : IClassFixture<TFixtur
         var options = new TusOptions
         {
             Expiration = UploadLifetime,
-            ExpirationSweepInterval = TimeSpan.FromDays(30),
+            ExpirationSweepInterval = TimeSpan.FromDays(20),
         };
         _engine = new TusEngine(_observed, _locker, options, _clock, _log, CancellationToken.None);
         _transport = await CreateTransportAsync(_engine, Ct);

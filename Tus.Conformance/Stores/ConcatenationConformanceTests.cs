@@ -190,6 +190,45 @@ public abstract class ConcatenationConformanceTests<TFixture> : StoreConformance
         Assert.Equal(200_100, completed.Offset);
     }
 
+    /// <summary>
+    /// A partial upload concatenated into a second (and third) final upload gives each exactly the same data: reading a
+    /// partial for a concatenation changes nothing about it (no cursor left at its end, no data moved or consumed), and
+    /// the partial itself still reads back as written.
+    /// </summary>
+    [Fact]
+    public virtual async Task ConcatenateAsync_PartialInSeveralFinals_GivesEachTheSameData()
+    {
+        var shared = await CreatePartialWithDataAsync(52, 70_001);
+        var other = await CreatePartialWithDataAsync(53, 999);
+        UploadInfo[][] orders = [[shared, other], [other, shared], [shared]];
+        foreach (var listed in orders)
+        {
+            var final = await CreateFinalAsync(listed, knownLength: listed.Length != 2);
+            var result = await Concatenation.ConcatenateAsync(final, listed, Ct);
+            var expected = listed.Sum(p => p.Length!.Value);
+            var read = await GetExistingAsync(final.Id);
+            Assert.True(
+                result.Offset == expected && read.Offset == expected && read.Length == expected,
+                $"Final upload '{final.Id}' of partials [{string.Join(", ", listed.Select(p => p.Id))}] reads offset {read.Offset} and length {read.Length} (ConcatenateAsync returned offset {result.Offset}) instead of {expected}; partial '{shared.Id}' was concatenated before.");
+            var data = await ReadAsync(read, 0, expected);
+            long position = 0;
+            foreach (var partial in listed)
+            {
+                var seed = partial.Id == shared.Id ? 52 : 53;
+                var mismatch = Pattern.FirstMismatch(data.AsSpan((int)position, (int)partial.Length!.Value), seed, 0);
+                Assert.True(
+                    mismatch < 0,
+                    $"Final upload '{final.Id}' holds a wrong byte at offset {position + mismatch} (byte {mismatch} of partial '{partial.Id}'): " +
+                    $"{(mismatch < 0 ? string.Empty : Pattern.DescribeMismatch(data.AsSpan((int)position, (int)partial.Length.Value), seed, 0, mismatch))}; the partial was concatenated into another final upload before.");
+                position += partial.Length.Value;
+            }
+        }
+
+        var kept = await GetExistingAsync(shared.Id);
+        Assert.True(kept.Offset == 70_001 && kept.Concatenation is { IsPartial: true }, $"Partial upload '{shared.Id}' reads offset {kept.Offset} after three concatenations, instead of 70001.");
+        await AssertDataIsPatternAsync(kept, 52, 70_001);
+    }
+
     /// <summary>Creates a partial upload of the given length, with no data.</summary>
     /// <param name="length">The length.</param>
     /// <returns>The upload as created.</returns>

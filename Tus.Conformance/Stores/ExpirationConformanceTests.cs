@@ -196,6 +196,53 @@ public abstract class ExpirationConformanceTests<TFixture> : StoreConformanceTes
         await AssertThrowsUploadNotFoundAsync(upload.Id, "AppendAsync", async () => await Store.AppendAsync(upload, new Internal.GeneratedStream(75, 0, 10), Ct));
     }
 
+    /// <summary>
+    /// An upload with an expiry that is deleted (termination) or removed is gone for every later step of a sweep: it is
+    /// not listed, even once its expiry has passed, and removing it again succeeds; the uploads around it are listed and
+    /// removed as usual. (A store that keeps an index of expiring uploads must clean it on deletion, or the engine's sweep
+    /// trips over the leftover on every run.) Deletion needs termination: a store without it removes through expiration.
+    /// </summary>
+    [Fact]
+    public virtual async Task DeleteAsync_UploadWithExpiry_IsNeitherListedNorSweptAgain()
+    {
+        _ = Listing;
+        var expired = Now.AddHours(-1);
+        var deleted = await Store.CreateAsync(NewUpload(100) with { ExpiresAt = expired }, Ct);
+        deleted = await AppendPatternAsync(deleted, seed: 76, 30);
+        var removed = await Store.CreateAsync(NewUpload(100) with { ExpiresAt = expired }, Ct);
+        var neighbour = await Store.CreateAsync(NewUpload(100) with { ExpiresAt = expired }, Ct);
+        if (Store.Termination is { } termination)
+        {
+            await termination.DeleteAsync(deleted.Id, Ct);
+        }
+        else
+        {
+            await Expiration.RemoveExpiredAsync(deleted.Id, Ct);
+        }
+
+        await Expiration.RemoveExpiredAsync(removed.Id, Ct);
+
+        // A sweep: list, and remove whatever is listed as expired.
+        var listed = await ListAllAsync();
+        Assert.False(listed.ContainsKey(deleted.Id), $"ListAsync lists upload '{deleted.Id}' after it was deleted (it had an expiry): the engine's sweep would try to remove it on every run.");
+        Assert.False(listed.ContainsKey(removed.Id), $"ListAsync lists upload '{removed.Id}' after RemoveExpiredAsync removed it.");
+        Assert.True(listed.ContainsKey(neighbour.Id), $"ListAsync does not list upload '{neighbour.Id}', which was never removed.");
+        foreach (var upload in listed.Values.Where(u => u.IsExpiredAt(Now)))
+        {
+            var failure = await Record.ExceptionAsync(async () => await Expiration.RemoveExpiredAsync(upload.Id, Ct));
+            Assert.True(failure is null, $"RemoveExpiredAsync(\"{upload.Id}\"), for an upload the listing gave as expired, threw {failure?.GetType().Name}: {failure?.Message}");
+        }
+
+        foreach (var id in new[] { deleted.Id, removed.Id })
+        {
+            var failure = await Record.ExceptionAsync(async () => await Expiration.RemoveExpiredAsync(id, Ct));
+            Assert.True(failure is null, $"RemoveExpiredAsync(\"{id}\") for an upload deleted or removed before threw {failure?.GetType().Name}: {failure?.Message}; removing one that is gone already succeeds.");
+        }
+
+        Assert.True(await Store.GetAsync(neighbour.Id, Ct) is null, $"Upload '{neighbour.Id}' was listed as expired and removed, yet GetAsync still finds it.");
+        Assert.Empty((await ListAllAsync()).Keys.Where(id => id == deleted.Id || id == removed.Id || id == neighbour.Id));
+    }
+
     /// <summary>Lists every upload, by id.</summary>
     /// <returns>Each listed upload by its id; fails on an id listed twice.</returns>
     protected async Task<Dictionary<string, UploadInfo>> ListAllAsync()

@@ -135,6 +135,35 @@ public abstract class ReadBackConformanceTests<TFixture> : StoreConformanceTestB
         Assert.Equal(-1, Pattern.FirstMismatch(b, 20, 200_000));
     }
 
+    /// <summary>
+    /// The token given to OpenReadAsync bounds opening the stream only: once it has fired (the store-call timeout of a
+    /// download that outlasts it), the stream still gives its whole range. Reads get tokens of their own.
+    /// </summary>
+    [Fact]
+    public virtual async Task OpenReadAsync_OpenTokenFiresAfterwards_StreamStillReadsItsRange()
+    {
+        var upload = await CreateWithDataAsync();
+        using var opening = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+
+        var stream = await Store.OpenReadAsync(upload, 1000, 150_001, opening.Token);
+        await opening.CancelAsync();
+        byte[] data;
+        Exception? failure;
+        await using (stream)
+        {
+            using var copy = new MemoryStream();
+            failure = await Record.ExceptionAsync(async () => await stream.CopyToAsync(copy, Ct));
+            data = copy.ToArray();
+        }
+
+        Assert.True(
+            failure is null,
+            $"Reading the stream OpenReadAsync(upload '{upload.Id}', 1000, 150001) returned threw {failure?.GetType().Name} after {data.Length} bytes, once the token given to OpenReadAsync had fired: that token bounds the opening only.");
+        Assert.True(data.Length == 150_001, $"The stream of OpenReadAsync(upload '{upload.Id}', 1000, 150001) gave {data.Length} bytes after the opening token fired.");
+        var mismatch = Pattern.FirstMismatch(data, 20, 1000);
+        Assert.True(mismatch < 0, $"The stream of OpenReadAsync(upload '{upload.Id}', 1000, 150001) gave a wrong byte at offset {mismatch}.");
+    }
+
     private async Task<UploadInfo> CreateWithDataAsync()
     {
         var upload = await CreateUploadAsync(Size);

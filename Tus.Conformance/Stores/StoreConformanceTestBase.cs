@@ -84,9 +84,9 @@ public abstract class StoreConformanceTestBase<TFixture> : IClassFixture<TFixtur
         ArgumentNullException.ThrowIfNull(upload);
         var source = new GeneratedStream(seed, upload.Offset, count) { MaxRead = maxRead };
         var appended = await Store.AppendAsync(upload, source, Ct);
-        Assert.True(appended == count, $"AppendAsync returned {appended} for a stream of {count} bytes appended at offset {upload.Offset}.");
+        Assert.True(appended == count, $"AppendAsync to upload '{upload.Id}' at offset {upload.Offset} returned {appended} for a stream of {count} bytes; expected {count}.");
         var after = await GetExistingAsync(upload.Id);
-        Assert.True(after.Offset == upload.Offset + count, $"GetAsync reports offset {after.Offset} after {count} bytes were appended at offset {upload.Offset}.");
+        Assert.True(after.Offset == upload.Offset + count, $"GetAsync reports offset {after.Offset} for upload '{upload.Id}' after {count} bytes were appended at offset {upload.Offset}; expected {upload.Offset + count}.");
         return after;
     }
 
@@ -128,11 +128,14 @@ public abstract class StoreConformanceTestBase<TFixture> : IClassFixture<TFixtur
 
                 Assert.True(position + read <= length, $"The stream of a {length}-byte range of upload '{upload.Id}' gave more than {length} bytes.");
                 var mismatch = Pattern.FirstMismatch(buffer.AsSpan(0, read), seed, position);
-                Assert.True(mismatch < 0, $"Upload '{upload.Id}' holds a wrong byte at position {mismatch}.");
+                Assert.True(
+                    mismatch < 0,
+                    $"OpenReadAsync(upload '{upload.Id}', 0, {length}) gave a wrong byte at offset {mismatch}: {(mismatch < 0 ? string.Empty : Pattern.DescribeMismatch(buffer.AsSpan(0, read), seed, position, mismatch))} " +
+                    $"(the upload was written with the test pattern of seed {seed}; shifted, repeated or foreign data never matches it).");
                 position += read;
             }
 
-            Assert.True(position == length, $"Reading {length} bytes of upload '{upload.Id}' gave {position}.");
+            Assert.True(position == length, $"OpenReadAsync(upload '{upload.Id}', 0, {length}) gave {position} bytes instead of {length}.");
         }
     }
 

@@ -266,19 +266,23 @@ public abstract class StoreConformanceTests<TFixture> : StoreConformanceTestBase
     }
 
     /// <summary>
-    /// Appends whose token is cancelled midway, at odd offsets (after 1, 4095, 65,537, 100,003 and 524,288 bytes), whether
-    /// they return or throw, leave the upload reporting exactly the bytes they persisted: the offset never exceeds what
-    /// the body gave, the data up to it is the body's, and an append of the rest from that offset completes the upload.
+    /// Appends whose token is cancelled midway, at many offsets (odd ones, and ones just off the common buffer sizes) and
+    /// with reads of several sizes, whether they return or throw, keep every byte the body gave before the cancellation:
+    /// GetAsync reports exactly that many bytes, they read back as sent, the count returned (if any) is that offset, and
+    /// an append of the rest from there completes the upload. (A store that fills a buffer before writing must write the
+    /// part it filled when it is interrupted.)
     /// </summary>
     [Fact]
     public virtual async Task AppendAsync_CancelledMidway_ReportsExactlyWhatItPersisted()
     {
         const long length = 1024 * 1024;
-        foreach (var cancelAfter in OddOffsets)
+        var attempt = 0;
+        foreach (var cancelAfter in InterruptionOffsets)
         {
+            var maxRead = ReadSizes[attempt++ % ReadSizes.Length];
             var upload = await CreateUploadAsync(length);
             using var abandon = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-            var source = new GeneratedStream(6, 0, length) { MaxRead = 16 * 1024, CancelAfter = cancelAfter, CancelSource = abandon };
+            var source = new GeneratedStream(6, 0, length) { MaxRead = maxRead, CancelAfter = cancelAfter, CancelSource = abandon };
 
             long? returned = null;
             try
@@ -287,11 +291,250 @@ public abstract class StoreConformanceTests<TFixture> : StoreConformanceTestBase
             }
             catch (OperationCanceledException) when (abandon.IsCancellationRequested && !Ct.IsCancellationRequested)
             {
-                // Allowed: the write was abandoned. What it persisted must still be reported.
+                // Allowed: the write was abandoned. What it received must still be kept and reported.
             }
 
-            await AssertKeptExactlyAsync(upload, seed: 6, source.Delivered, returned, $"an append cancelled after {cancelAfter} bytes");
+            var what = $"an append to upload '{upload.Id}' cancelled after {cancelAfter} bytes (reads of {maxRead} bytes)";
+            var after = await GetExistingAsync(upload.Id);
+            Assert.True(
+                after.Offset == source.Delivered,
+                $"GetAsync reports offset {after.Offset} after {what}; the body gave {source.Delivered} bytes before the token fired, and every one must be kept " +
+                $"({(after.Offset < source.Delivered ? $"{source.Delivered - after.Offset} bytes received were dropped: write a partly filled buffer before giving up" : "more than the body gave")}).");
+            await AssertKeptExactlyAsync(upload, seed: 6, source.Delivered, returned, what);
         }
+    }
+
+    /// <summary>
+    /// An append whose token fires while its body keeps giving bytes (a body that does not itself honour the token) stops
+    /// promptly, within 16 MiB, instead of reading to the end: a store passes its token to every read and write. What it
+    /// reports afterwards is exactly what it can read back, and includes every byte given before the token fired.
+    /// </summary>
+    [Fact]
+    public virtual async Task AppendAsync_TokenFiresWhileDataKeepsComing_StopsPromptly()
+    {
+        const long length = 1L << 30;
+        const long cancelAfter = 100_003;
+        const long bound = 16L * 1024 * 1024;
+        var upload = await CreateUploadAsync(length);
+        using var abandon = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        var source = new GeneratedStream(15, 0, length) { MaxRead = 8192, CancelAfter = cancelAfter, CancelSource = abandon, IgnoreToken = true, EndAfter = cancelAfter + bound };
+
+        long? returned = null;
+        try
+        {
+            returned = await Store.AppendAsync(upload, source, abandon.Token);
+        }
+        catch (OperationCanceledException) when (abandon.IsCancellationRequested && !Ct.IsCancellationRequested)
+        {
+            // Expected: the write was abandoned.
+        }
+
+        Assert.True(
+            source.Delivered < cancelAfter + bound,
+            $"AppendAsync to upload '{upload.Id}' read {source.Delivered} bytes, {source.Delivered - cancelAfter} of them after its token fired at byte {cancelAfter}: " +
+            "it does not watch its cancellation token (pass it to every read of the data and every write to storage).");
+        var after = await GetExistingAsync(upload.Id);
+        Assert.True(
+            after.Offset >= cancelAfter && after.Offset <= source.Delivered,
+            $"GetAsync reports offset {after.Offset} for upload '{upload.Id}' after an append cancelled at byte {cancelAfter}, which read {source.Delivered} bytes in all; it must keep at least the {cancelAfter} given before the token fired.");
+        if (returned is { } count)
+        {
+            Assert.True(count == after.Offset, $"AppendAsync returned {count} for upload '{upload.Id}' after its token fired, but GetAsync reports offset {after.Offset}.");
+        }
+
+        await AssertDataIsPatternAsync(after, seed: 15, after.Offset);
+    }
+
+    /// <summary>
+    /// Every call given a token that has fired already throws <see cref="OperationCanceledException"/> and changes
+    /// nothing: CreateAsync creates no upload, GetAsync, AppendAsync (which keeps no byte) and OpenReadAsync throw, and so
+    /// do the calls of every capability the store declares (delete, concatenate, set length, set expiry, remove, discard).
+    /// </summary>
+    [Fact]
+    public virtual async Task AllCalls_TokenAlreadyCancelled_ThrowAndChangeNothing()
+    {
+        using var cancelled = new CancellationTokenSource();
+        await cancelled.CancelAsync();
+        var token = cancelled.Token;
+        var upload = await AppendPatternAsync(await CreateUploadAsync(Store.DeferredLength is null ? 1000 : null), seed: 16, 100);
+
+        var request = NewUpload(10);
+        await AssertCancelledAsync("CreateAsync", request.Id, () => Store.CreateAsync(request, token).AsTask());
+        Assert.True(await Store.GetAsync(request.Id, Ct) is null, $"CreateAsync with a cancelled token threw, yet created upload '{request.Id}'.");
+        await AssertCancelledAsync("GetAsync", upload.Id, () => Store.GetAsync(upload.Id, token).AsTask());
+        var source = new GeneratedStream(16, 100, 100);
+        await AssertCancelledAsync("AppendAsync", upload.Id, () => Store.AppendAsync(upload, source, token).AsTask());
+        await AssertCancelledAsync("OpenReadAsync", upload.Id, async () => await (await Store.OpenReadAsync(upload, 0, 100, token)).DisposeAsync());
+        if (Store.DeferredLength is { } deferred)
+        {
+            await AssertCancelledAsync("SetLengthAsync", upload.Id, () => deferred.SetLengthAsync(upload, 1000, token).AsTask());
+        }
+
+        if (Store.Expiration is { } expiration)
+        {
+            await AssertCancelledAsync("SetExpiryAsync", upload.Id, () => expiration.SetExpiryAsync(upload, CreatedAt.AddDays(9), token).AsTask());
+            await AssertCancelledAsync("RemoveExpiredAsync", upload.Id, () => expiration.RemoveExpiredAsync(upload.Id, token).AsTask());
+        }
+
+        if (Store.Checksum is { } checksum)
+        {
+            await AssertCancelledAsync("DiscardFromAsync", upload.Id, () => checksum.DiscardFromAsync(upload, 50, token).AsTask());
+        }
+
+        if (Store.Termination is { } termination)
+        {
+            await AssertCancelledAsync("DeleteAsync", upload.Id, () => termination.DeleteAsync(upload.Id, token).AsTask());
+        }
+
+        var after = await GetExistingAsync(upload.Id);
+        Assert.True(after.Offset == 100, $"GetAsync reports offset {after.Offset} for upload '{upload.Id}' after calls with a cancelled token; they must change nothing (it was 100).");
+        Assert.True(after.Length == upload.Length, $"GetAsync reports length {after.Length?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "deferred"} for upload '{upload.Id}' after SetLengthAsync was called with a cancelled token.");
+        Assert.True(after.ExpiresAt == upload.ExpiresAt, $"GetAsync reports the expiry {FormatTime(after.ExpiresAt)} for upload '{upload.Id}' after SetExpiryAsync was called with a cancelled token.");
+        await AssertDataIsPatternAsync(after, seed: 16, 100);
+        if (Store.Concatenation is { } concatenation)
+        {
+            var partial = await Store.CreateAsync(NewUpload(10) with { Concatenation = UploadConcatenation.Partial }, Ct);
+            partial = await AppendPatternAsync(partial, seed: 17, 10);
+            var final = await Store.CreateAsync(NewUpload(10) with { Concatenation = UploadConcatenation.Final([partial.Id]) }, Ct);
+            await AssertCancelledAsync("ConcatenateAsync", final.Id, () => concatenation.ConcatenateAsync(final, [partial], token).AsTask());
+            var finalAfter = await GetExistingAsync(final.Id);
+            Assert.True(finalAfter.Offset == 0, $"ConcatenateAsync with a cancelled token left final upload '{final.Id}' at offset {finalAfter.Offset}; it must stay empty.");
+        }
+    }
+
+    /// <summary>
+    /// Every method given an upload that no longer exists throws <see cref="UploadNotFoundException"/> naming it, whether
+    /// the upload it is given carries the <see cref="UploadInfo.StoreState"/> of an earlier lookup or none at all (an
+    /// engine in another process, or a listing, described it): AppendAsync, OpenReadAsync and the calls of every declared
+    /// capability, including ConcatenateAsync for a missing partial or final upload. GetAsync returns null. The upload is
+    /// removed through termination (or else expiration); a store that can remove no upload reports the test skipped.
+    /// </summary>
+    [Fact]
+    public virtual async Task AllCalls_RemovedUpload_ThrowUploadNotFound()
+    {
+        if (Store.Termination is null && Store.Expiration is null)
+        {
+            Assert.Skip("The store declares neither termination nor expiration, so no upload can stop existing.");
+        }
+
+        var upload = await AppendPatternAsync(await CreateUploadAsync(Store.DeferredLength is null ? 1000 : null), seed: 18, 100);
+        Assert.True(await TryRemoveUploadAsync(upload.Id));
+        Assert.True(await Store.GetAsync(upload.Id, Ct) is null, $"GetAsync found upload '{upload.Id}' after it was removed; it must return null.");
+
+        foreach (var (given, how) in new[] { (upload, "with the store state of an earlier lookup"), (upload with { StoreState = null }, "without store state") })
+        {
+            await AssertThrowsUploadNotFoundAsync(upload.Id, $"AppendAsync {how}", () => Store.AppendAsync(given, new GeneratedStream(18, 100, 10), Ct).AsTask());
+            await AssertThrowsUploadNotFoundAsync(upload.Id, $"OpenReadAsync {how}", async () => await (await Store.OpenReadAsync(given, 0, 100, Ct)).DisposeAsync());
+            if (Store.DeferredLength is { } deferred)
+            {
+                await AssertThrowsUploadNotFoundAsync(upload.Id, $"SetLengthAsync {how}", () => deferred.SetLengthAsync(given, 1000, Ct).AsTask());
+            }
+
+            if (Store.Expiration is { } expiration)
+            {
+                await AssertThrowsUploadNotFoundAsync(upload.Id, $"SetExpiryAsync {how}", () => expiration.SetExpiryAsync(given, CreatedAt.AddDays(2), Ct).AsTask());
+            }
+
+            if (Store.Checksum is { } checksum)
+            {
+                await AssertThrowsUploadNotFoundAsync(upload.Id, $"DiscardFromAsync {how}", () => checksum.DiscardFromAsync(given, 50, Ct).AsTask());
+            }
+        }
+
+        if (Store.Concatenation is { } concatenation)
+        {
+            var partial = await Store.CreateAsync(NewUpload(10) with { Concatenation = UploadConcatenation.Partial }, Ct);
+            partial = await AppendPatternAsync(partial, seed: 19, 10);
+            var final = await Store.CreateAsync(NewUpload(10) with { Concatenation = UploadConcatenation.Final([partial.Id]) }, Ct);
+            Assert.True(await TryRemoveUploadAsync(partial.Id));
+            await AssertThrowsUploadNotFoundAsync(partial.Id, "ConcatenateAsync given a partial upload that was removed", () => concatenation.ConcatenateAsync(final, [partial with { StoreState = null }], Ct).AsTask());
+
+            var other = await Store.CreateAsync(NewUpload(10) with { Concatenation = UploadConcatenation.Partial }, Ct);
+            other = await AppendPatternAsync(other, seed: 20, 10);
+            var gone = await Store.CreateAsync(NewUpload(10) with { Concatenation = UploadConcatenation.Final([other.Id]) }, Ct);
+            Assert.True(await TryRemoveUploadAsync(gone.Id));
+            await AssertThrowsUploadNotFoundAsync(gone.Id, "ConcatenateAsync given a final upload that was removed", () => concatenation.ConcatenateAsync(gone with { StoreState = null }, [other], Ct).AsTask());
+        }
+    }
+
+    /// <summary>
+    /// Upload ids are case-sensitive: two ids that differ only in case name two uploads (a store on a case-insensitive
+    /// file system or key space must encode them). The second is not found before it is created, is created without a
+    /// conflict, and each keeps its own length, data and existence.
+    /// </summary>
+    [Fact]
+    public virtual async Task GetAsync_IdsDifferingOnlyInCase_AreDistinctUploads()
+    {
+        var lower = "case-" + UploadId.New().ToLowerInvariant();
+        var upper = lower.ToUpperInvariant();
+        Assert.NotEqual(lower, upper);
+        var first = await Store.CreateAsync(NewUpload(300) with { Id = lower }, Ct);
+        first = await AppendPatternAsync(first, seed: 21, 300);
+
+        Assert.True(await Store.GetAsync(upper, Ct) is null, $"GetAsync(\"{upper}\") found an upload although only '{lower}' exists: ids differ only in case, and ids are case-sensitive.");
+        var second = await Store.CreateAsync(NewUpload(200) with { Id = upper }, Ct);
+        second = await AppendPatternAsync(second, seed: 22, 150);
+
+        var readFirst = await GetExistingAsync(lower);
+        var readSecond = await GetExistingAsync(upper);
+        Assert.True(readFirst.Length == 300 && readFirst.Offset == 300, $"Upload '{lower}' reads length {readFirst.Length}, offset {readFirst.Offset} (expected 300, 300) after '{upper}' was created and written.");
+        Assert.True(readSecond.Length == 200 && readSecond.Offset == 150, $"Upload '{upper}' reads length {readSecond.Length}, offset {readSecond.Offset} (expected 200, 150).");
+        await AssertDataIsPatternAsync(readFirst, seed: 21, 300);
+        await AssertDataIsPatternAsync(readSecond, seed: 22, 150);
+        if (await TryRemoveUploadAsync(upper))
+        {
+            Assert.True(await Store.GetAsync(upper, Ct) is null, $"GetAsync found upload '{upper}' after it was removed.");
+            await AssertDataIsPatternAsync(await GetExistingAsync(lower), seed: 21, 300);
+        }
+    }
+
+    /// <summary>
+    /// An <see cref="UploadInfo"/> is a snapshot the engine and hooks may keep: one returned earlier does not change when
+    /// the upload is written or described again, and changing what it exposes (its <see cref="UploadInfo.Storage"/>, when
+    /// that is writable) does not change the store. (Its <see cref="UploadInfo.StoreState"/> is exempt: the store owns it.)
+    /// </summary>
+    [Fact]
+    public virtual async Task UploadInfo_Returned_SharesNoMutableStateWithTheStore()
+    {
+        var metadata = UploadMetadata.Create([new("name", "snapshot.bin"u8.ToArray())]);
+        var created = await Store.CreateAsync(NewUpload(1000) with { Metadata = metadata }, Ct);
+        var looked = await GetExistingAsync(created.Id);
+        var snapshots = new[] { (created, "CreateAsync"), (looked, "GetAsync") }
+            .Select(s => (Info: s.Item1, What: s.Item2, Storage: s.Item1.Storage.OrderBy(e => e.Key, StringComparer.Ordinal).ToList(), s.Item1.Offset, s.Item1.Length))
+            .ToList();
+
+        var later = await AppendPatternAsync(looked, seed: 23, 300);
+        later = await AppendPatternAsync(later, seed: 23, 1);
+        await CreateUploadAsync(10);
+
+        foreach (var snapshot in snapshots)
+        {
+            var now = snapshot.Info.Storage.OrderBy(e => e.Key, StringComparer.Ordinal).ToList();
+            Assert.True(
+                now.SequenceEqual(snapshot.Storage),
+                $"The Storage of the UploadInfo {snapshot.What} returned for upload '{created.Id}' changed after later appends, from [{string.Join(", ", snapshot.Storage)}] to [{string.Join(", ", now)}]: return a copy, not the store's own dictionary.");
+            Assert.True(snapshot.Info.Offset == snapshot.Offset && snapshot.Info.Length == snapshot.Length, $"The UploadInfo {snapshot.What} returned for upload '{created.Id}' changed after later appends.");
+            AssertMetadataEqual(metadata, snapshot.Info.Metadata, $"{snapshot.What} (read again after later appends)");
+        }
+
+        // The default Storage of UploadInfo (a store that sets none) belongs to Tus.Core, not to the store: left alone.
+        var defaultStorage = new UploadInfo { Id = later.Id }.Storage;
+        if (!ReferenceEquals(later.Storage, defaultStorage) && later.Storage is IDictionary<string, string> { IsReadOnly: false } writable)
+        {
+            var before = (await GetExistingAsync(created.Id)).Storage.OrderBy(e => e.Key, StringComparer.Ordinal).ToList();
+            writable["tampered-by-a-hook"] = "x";
+            foreach (var key in writable.Keys.Where(k => k != "tampered-by-a-hook").ToList())
+            {
+                writable[key] = "tampered";
+            }
+
+            var after = (await GetExistingAsync(created.Id)).Storage.OrderBy(e => e.Key, StringComparer.Ordinal).ToList();
+            Assert.True(
+                after.SequenceEqual(before),
+                $"Changing the Storage dictionary of an UploadInfo returned for upload '{created.Id}' changed what GetAsync returns afterwards ([{string.Join(", ", after)}]): the store handed out its own mutable state.");
+        }
+
+        await AssertDataIsPatternAsync(await GetExistingAsync(created.Id), seed: 23, 301);
     }
 
     /// <summary>
@@ -372,29 +615,74 @@ public abstract class StoreConformanceTests<TFixture> : StoreConformanceTestBase
         await AssertDataIsPatternAsync(completed, seed: 13, length);
     }
 
-    /// <summary>Appends to different uploads at the same time, with interleaving reads, each keep their own bytes.</summary>
+    /// <summary>
+    /// Appends to many different uploads at the same time, each with its own content, released together and with reads
+    /// that interleave, in several chunks and over several rounds, each keep exactly their own bytes. A failure names every
+    /// upload that came back wrong and its first bad byte.
+    /// </summary>
     [Fact]
     public virtual async Task AppendAsync_DifferentUploadsInParallel_EachKeepsItsOwnBytes()
     {
-        const int uploads = 8;
-        const long length = 256 * 1024;
-        var created = new UploadInfo[uploads];
-        for (var i = 0; i < uploads; i++)
+        const int uploads = 16;
+        const int rounds = 3;
+        const long chunk = 40_000;
+        const int chunks = 3;
+        var failures = new List<string>();
+        for (var round = 0; round < rounds && failures.Count == 0; round++)
         {
-            created[i] = await CreateUploadAsync(length);
+            var created = new UploadInfo[uploads];
+            for (var i = 0; i < uploads; i++)
+            {
+                created[i] = await CreateUploadAsync(chunk * chunks);
+            }
+
+            var seedBase = 100 + (round * uploads);
+            for (var part = 0; part < chunks; part++)
+            {
+                var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                var appends = created.Select((upload, i) => Task.Run(async () =>
+                {
+                    await gate.Task;
+                    var source = new GeneratedStream(seedBase + i, upload.Offset, chunk) { MaxRead = 4096 + (i * 509), PaceReads = true };
+                    try
+                    {
+                        var count = await Store.AppendAsync(upload, source, Ct);
+                        return count == chunk ? null : $"AppendAsync to upload '{upload.Id}' at offset {upload.Offset} (round {round}) returned {count} for {chunk} bytes";
+                    }
+                    catch (Exception exception) when (!Ct.IsCancellationRequested)
+                    {
+                        return $"AppendAsync to upload '{upload.Id}' at offset {upload.Offset} (round {round}) threw {exception.GetType().Name}: {exception.Message}";
+                    }
+                })).ToArray();
+                gate.SetResult();
+                var results = await Task.WhenAll(appends);
+                failures.AddRange(results.OfType<string>());
+                for (var i = 0; i < uploads; i++)
+                {
+
+                    created[i] = await GetExistingAsync(created[i].Id);
+                }
+            }
+
+            for (var i = 0; i < uploads; i++)
+            {
+                var stored = created[i];
+                if (stored.Offset != chunk * chunks)
+                {
+                    failures.Add($"upload '{stored.Id}' (round {round}) reports offset {stored.Offset} instead of {chunk * chunks}");
+                    continue;
+                }
+
+                var data = await ReadAsync(stored, 0, stored.Offset);
+                var mismatch = Pattern.FirstMismatch(data, seedBase + i, 0);
+                if (mismatch >= 0)
+                {
+                    failures.Add($"upload '{stored.Id}' (round {round}, upload {i} of {uploads}) holds a wrong byte at offset {mismatch}: {Pattern.DescribeMismatch(data, seedBase + i, 0, mismatch)}");
+                }
+            }
         }
 
-        var appends = created.Select((upload, i) => Task.Run(async () =>
-            await Store.AppendAsync(upload, new GeneratedStream(10 + i, 0, length) { MaxRead = 8192 + (i * 512), PaceReads = true }, Ct)));
-        var counts = await Task.WhenAll(appends);
-
-        Assert.All(counts, count => Assert.Equal(length, count));
-        for (var i = 0; i < uploads; i++)
-        {
-            var stored = await GetExistingAsync(created[i].Id);
-            Assert.Equal(length, stored.Offset);
-            await AssertDataIsPatternAsync(stored, seed: 10 + i, length);
-        }
+        Assert.True(failures.Count == 0, $"Appends to different uploads running in parallel mixed their data:{Environment.NewLine}{string.Join(Environment.NewLine, failures)}");
     }
 
     /// <summary>
@@ -448,6 +736,13 @@ public abstract class StoreConformanceTests<TFixture> : StoreConformanceTestBase
     /// <summary>The odd offsets at which the tests break an append off: across no, one and several buffers of common sizes.</summary>
     private static readonly long[] OddOffsets = [1, 4095, 65_537, 100_003, 524_288];
 
+    /// <summary>The offsets at which the cancellation tests break an append off: odd ones, and ones on and just off the
+    /// common buffer sizes (4 KiB, 64 KiB, 80 KiB, 128 KiB, 1 MiB minus a little).</summary>
+    private static readonly long[] InterruptionOffsets = [1, 7, 4095, 4096, 4097, 65_535, 65_536, 65_537, 81_921, 100_003, 131_071, 131_073, 524_288, 777_777, 1_000_001];
+
+    /// <summary>The most bytes one read of the body returns, varied across the cancellation attempts.</summary>
+    private static readonly int[] ReadSizes = [16 * 1024, 1000, 65_536, 8191];
+
     private async Task AssertKeptExactlyAsync(UploadInfo upload, int seed, long delivered, long? returned, string what)
     {
         var after = await GetExistingAsync(upload.Id);
@@ -461,6 +756,14 @@ public abstract class StoreConformanceTests<TFixture> : StoreConformanceTestBase
         var completed = await AppendPatternAsync(after, seed, upload.Length!.Value - after.Offset);
         Assert.True(completed.IsComplete, $"The upload is not complete after the rest of its bytes were appended following {what}.");
         await AssertDataIsPatternAsync(completed, seed, upload.Length.Value);
+    }
+
+    private static async Task AssertCancelledAsync(string what, string uploadId, Func<Task> call)
+    {
+        var exception = await Record.ExceptionAsync(call);
+        Assert.True(
+            exception is OperationCanceledException,
+            $"{what} for upload '{uploadId}' with a token that had fired already {(exception is null ? "succeeded" : $"threw {exception.GetType().Name}: {exception.Message}")}; it must throw OperationCanceledException (pass the token to every I/O, or check it first).");
     }
 
     private async Task<UploadInfo> CreateInTaskAsync(NewUpload upload) => await Store.CreateAsync(upload, Ct);

@@ -45,4 +45,7 @@ internal static partial class Log
 
     [LoggerMessage(14, LogLevel.Warning, "Listing uploads for the expiration sweep failed; the next sweep tries again")]
     public static partial void SweepListingFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(15, LogLevel.Warning, "Expiration sweep finished with failures: {Removed} removed, {RemovalFailures} could not be removed, listing failed: {ListingFailed}; the next sweep tries again")]
+    public static partial void SweepHadFailures(ILogger logger, int removed, int removalFailures, bool listingFailed);
 }

@@ -4,17 +4,45 @@ using Tus.Stores;
 namespace Tus.Expiration;
 
 /// <summary>Removes unfinished uploads whose expiry has passed.</summary>
+/// <remarks>
+/// A sweep never fails because of the store: a listing that cannot start or breaks off ends this sweep's listing, an
+/// upload that cannot be removed is skipped, and the next upload and the next sweep go on. Each failure is logged at
+/// warning, and a sweep that had any logs a summary with the counts (<see cref="SweepResult"/>).
+/// </remarks>
 internal static class ExpiredUploadSweeper
 {
     public static async ValueTask<int> SweepAsync(EngineContext context, CancellationToken cancellationToken)
     {
+        var result = await SweepWithResultAsync(context, cancellationToken).ConfigureAwait(false);
+        if (result.RemovalFailures > 0 || result.ListingFailed)
+        {
+            Log.SweepHadFailures(context.Logger, result.Removed, result.RemovalFailures, result.ListingFailed);
+        }
+
+        return result.Removed;
+    }
+
+    public static async ValueTask<SweepResult> SweepWithResultAsync(EngineContext context, CancellationToken cancellationToken)
+    {
         if (context.Capabilities.Expiration is not { } expiration || context.Store.Listing is not { } listing)
         {
-            return 0;
+            return default;
         }
 
         var removed = 0;
-        var uploads = listing.ListAsync(cancellationToken).ConfigureAwait(false).GetAsyncEnumerator();
+        var failures = 0;
+        IAsyncEnumerator<UploadInfo> uploads;
+        try
+        {
+            uploads = listing.ListAsync(cancellationToken).GetAsyncEnumerator(cancellationToken);
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            Log.SweepListingFailed(context.Logger, exception);
+            return new SweepResult(0, 0, ListingFailed: true);
+        }
+
+        var listingFailed = false;
         try
         {
             while (true)
@@ -22,7 +50,7 @@ internal static class ExpiredUploadSweeper
                 UploadInfo candidate;
                 try
                 {
-                    if (!await uploads.MoveNextAsync())
+                    if (!await uploads.MoveNextAsync().ConfigureAwait(false))
                     {
                         break;
                     }
@@ -33,24 +61,45 @@ internal static class ExpiredUploadSweeper
                 {
                     // A listing that breaks ends this sweep, not the host's sweeping: the next one starts afresh.
                     Log.SweepListingFailed(context.Logger, exception);
+                    listingFailed = true;
                     break;
                 }
 
-                if (candidate.IsExpiredAt(context.Now) && await TryRemoveAsync(context, expiration, candidate.Id, cancellationToken).ConfigureAwait(false))
+                if (candidate is null || !candidate.IsExpiredAt(context.Now))
                 {
-                    removed++;
+                    continue;
+                }
+
+                switch (await TryRemoveAsync(context, expiration, candidate.Id, cancellationToken).ConfigureAwait(false))
+                {
+                    case Removal.Removed:
+                        removed++;
+                        break;
+                    case Removal.Failed:
+                        failures++;
+                        break;
                 }
             }
         }
         finally
         {
-            await uploads.DisposeAsync();
+            try
+            {
+                await uploads.DisposeAsync().ConfigureAwait(false);
+            }
+#pragma warning disable CA1031 // A listing that fails to clean up must not fail the sweep either.
+            catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+#pragma warning restore CA1031
+            {
+                Log.SweepListingFailed(context.Logger, exception);
+                listingFailed = true;
+            }
         }
 
-        return removed;
+        return new SweepResult(removed, failures, listingFailed);
     }
 
-    private static async ValueTask<bool> TryRemoveAsync(EngineContext context, ITusExpirationStore expiration, string uploadId, CancellationToken cancellationToken)
+    private static async ValueTask<Removal> TryRemoveAsync(EngineContext context, ITusExpirationStore expiration, string uploadId, CancellationToken cancellationToken)
     {
         try
         {
@@ -64,7 +113,7 @@ internal static class ExpiredUploadSweeper
 
             if (held is null)
             {
-                return false;
+                return Removal.Skipped;
             }
 
             await using (held.ConfigureAwait(false))
@@ -78,7 +127,7 @@ internal static class ExpiredUploadSweeper
 
                 if (current is null || !current.IsExpiredAt(context.Now) || held.Lost.IsCancellationRequested)
                 {
-                    return false;
+                    return Removal.Skipped;
                 }
 
                 using (var call = context.StoreCall(cancellationToken, held.Lost))
@@ -87,7 +136,7 @@ internal static class ExpiredUploadSweeper
                 }
 
                 Log.ExpiredRemoved(context.Logger, uploadId);
-                return true;
+                return Removal.Removed;
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -99,7 +148,21 @@ internal static class ExpiredUploadSweeper
 #pragma warning restore CA1031
         {
             Log.ExpiredRemovalFailed(context.Logger, exception, uploadId);
-            return false;
+            return Removal.Failed;
         }
     }
+
+    private enum Removal
+    {
+        Skipped,
+        Removed,
+        Failed,
+    }
 }
+
+/// <summary>What one sweep did.</summary>
+/// <param name="Removed">Expired uploads removed.</param>
+/// <param name="RemovalFailures">Expired uploads whose lookup or removal failed (each logged); the next sweep tries again.</param>
+/// <param name="ListingFailed">Whether the listing failed to start, broke off or failed to clean up (logged); the
+/// uploads it did not reach wait for the next sweep.</param>
+internal readonly record struct SweepResult(int Removed, int RemovalFailures, bool ListingFailed);

@@ -52,24 +52,19 @@ public class ReferenceLockerFixture : ILockerFixture
 
     public LockerDefect Defect { get; }
 
-    public virtual bool CanLoseLease => false;
-
     public ValueTask<ITusLocker> CreateLockerAsync(CancellationToken cancellationToken) =>
         ValueTask.FromResult<ITusLocker>(new ReferenceLocker(new LockTable(), Defect));
 
     public virtual ValueTask<ITusLocker> CreatePeerAsync(ITusLocker locker, CancellationToken cancellationToken) => ValueTask.FromResult(locker);
 
     public ValueTask DisposeLockerAsync(ITusLocker locker, CancellationToken cancellationToken) => ValueTask.CompletedTask;
-
-    public virtual ValueTask ForceLeaseLossAsync(ITusLock held, CancellationToken cancellationToken) =>
-        throw new NotSupportedException("An in-process locker cannot lose a lease.");
 }
 
 /// <summary>
 /// Reference lockers that behave like clients of a lock service with leases: the peer is a separate instance over the
 /// same table, and a lease can be revoked.
 /// </summary>
-public sealed class LeasedReferenceLockerFixture : ReferenceLockerFixture
+public sealed class LeasedReferenceLockerFixture : ReferenceLockerFixture, ILeaseLossFixture
 {
     public LeasedReferenceLockerFixture()
     {
@@ -80,12 +75,10 @@ public sealed class LeasedReferenceLockerFixture : ReferenceLockerFixture
     {
     }
 
-    public override bool CanLoseLease => true;
-
     public override ValueTask<ITusLocker> CreatePeerAsync(ITusLocker locker, CancellationToken cancellationToken) =>
         ValueTask.FromResult<ITusLocker>(new ReferenceLocker(((ReferenceLocker)locker).Table, Defect));
 
-    public override ValueTask ForceLeaseLossAsync(ITusLock held, CancellationToken cancellationToken)
+    public ValueTask ForceLeaseLossAsync(ITusLock held, CancellationToken cancellationToken)
     {
         ((ReferenceLocker.Held)held).Revoke();
         return ValueTask.CompletedTask;
@@ -96,14 +89,9 @@ public sealed class LeasedReferenceLockerFixture : ReferenceLockerFixture
 /// assembly); one instance holds all its locks, so the peer is the locker itself.</summary>
 public sealed class InProcessLockerFixture : ILockerFixture
 {
-    public bool CanLoseLease => false;
-
     public ValueTask<ITusLocker> CreateLockerAsync(CancellationToken cancellationToken) => ValueTask.FromResult<ITusLocker>(new InProcessLocker());
 
     public ValueTask<ITusLocker> CreatePeerAsync(ITusLocker locker, CancellationToken cancellationToken) => ValueTask.FromResult(locker);
 
     public ValueTask DisposeLockerAsync(ITusLocker locker, CancellationToken cancellationToken) => ValueTask.CompletedTask;
-
-    public ValueTask ForceLeaseLossAsync(ITusLock held, CancellationToken cancellationToken) =>
-        throw new NotSupportedException("A lock held in this process cannot be lost.");
 }

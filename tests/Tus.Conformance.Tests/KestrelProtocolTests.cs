@@ -12,7 +12,7 @@ namespace Tus.Conformance.Tests;
 /// Tus.AspNetCore's <c>AddTus()</c>/<c>MapTus("/files")</c>, and a socket <see cref="HttpClient"/>. The package runs the
 /// suite in memory; this shows that its scenarios (an interrupted body above all) mean the same over the wire.
 /// </summary>
-public sealed class ReferenceProtocolOverKestrelTests(ReferenceStoreFixture fixture) : ProtocolConformanceTests<ReferenceStoreFixture>(fixture)
+public sealed class ReferenceProtocolOverKestrelConformanceTests(ReferenceStoreFixture fixture) : ProtocolConformanceTests<ReferenceStoreFixture>(fixture)
 {
     protected override async ValueTask<ProtocolTransport> CreateTransportAsync(TusEngine engine, CancellationToken cancellationToken)
     {

@@ -49,21 +49,33 @@ public sealed class InMemoryTusStore : ITusStore, ITusTerminationStore, ITusDefe
         return ValueTask.FromResult(created.Describe());
     }
 
-    public ValueTask<UploadInfo?> GetAsync(string uploadId, CancellationToken cancellationToken) =>
-        ValueTask.FromResult(_uploads.TryGetValue(uploadId, out var upload) ? upload.Describe() : null);
+    public ValueTask<UploadInfo?> GetAsync(string uploadId, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        return ValueTask.FromResult(_uploads.TryGetValue(uploadId, out var upload) ? upload.Describe() : null);
+    }
 
     public async ValueTask<long> AppendAsync(UploadInfo upload, Stream data, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(upload);
         ArgumentNullException.ThrowIfNull(data);
+        cancellationToken.ThrowIfCancellationRequested();
         var target = Find(upload);
         var buffer = ArrayPool<byte>.Shared.Rent(81920);
         long appended = 0;
         try
         {
-            int read;
-            while ((read = await data.ReadAsync(buffer, cancellationToken)) > 0)
+            while (true)
             {
+                // Memory has no I/O to pass the token to, so the store checks it itself before each read: an abandoned
+                // write stops here, with every byte it received already kept.
+                cancellationToken.ThrowIfCancellationRequested();
+                var read = await data.ReadAsync(buffer, cancellationToken);
+                if (read == 0)
+                {
+                    break;
+                }
+
                 // Each chunk is kept as soon as it arrives, so a body that breaks off keeps what it delivered.
                 lock (target.Gate)
                 {
@@ -86,6 +98,7 @@ public sealed class InMemoryTusStore : ITusStore, ITusTerminationStore, ITusDefe
     public ValueTask<Stream> OpenReadAsync(UploadInfo upload, long offset, long length, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(upload);
+        cancellationToken.ThrowIfCancellationRequested();
         var source = Find(upload);
         lock (source.Gate)
         {
@@ -98,6 +111,7 @@ public sealed class InMemoryTusStore : ITusStore, ITusTerminationStore, ITusDefe
 
     public ValueTask DeleteAsync(string uploadId, CancellationToken cancellationToken)
     {
+        cancellationToken.ThrowIfCancellationRequested();
         if (_uploads.TryRemove(uploadId, out var removed))
         {
             removed.Remove();
@@ -109,12 +123,14 @@ public sealed class InMemoryTusStore : ITusStore, ITusTerminationStore, ITusDefe
     public ValueTask<UploadInfo> SetLengthAsync(UploadInfo upload, long length, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(upload);
+        cancellationToken.ThrowIfCancellationRequested();
         return ValueTask.FromResult(Find(upload).Change(info => info with { Length = length }));
     }
 
     public ValueTask<UploadInfo> SetExpiryAsync(UploadInfo upload, DateTimeOffset? expiresAt, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(upload);
+        cancellationToken.ThrowIfCancellationRequested();
         return ValueTask.FromResult(Find(upload).Change(info => info with { ExpiresAt = expiresAt }));
     }
 
@@ -139,6 +155,7 @@ public sealed class InMemoryTusStore : ITusStore, ITusTerminationStore, ITusDefe
     public ValueTask<UploadInfo> DiscardFromAsync(UploadInfo upload, long offset, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(upload);
+        cancellationToken.ThrowIfCancellationRequested();
         var target = Find(upload);
         lock (target.Gate)
         {

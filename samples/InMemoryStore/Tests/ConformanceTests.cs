@@ -4,7 +4,7 @@ using Xunit;
 namespace Contoso.Tus.Tests;
 
 // The core suites every store runs.
-public sealed class InMemoryStoreTests(InMemoryStoreFixture fixture) : StoreConformanceTests<InMemoryStoreFixture>(fixture)
+public sealed class InMemoryStoreConformanceTests(InMemoryStoreFixture fixture) : StoreConformanceTests<InMemoryStoreFixture>(fixture)
 {
     // A deliberate divergence, documented: it reports as skipped, with the reason.
     public override Task AppendAsync_LargeNonSeekableStream_StreamsWithBoundedMemory()
@@ -14,21 +14,21 @@ public sealed class InMemoryStoreTests(InMemoryStoreFixture fixture) : StoreConf
     }
 }
 
-public sealed class InMemoryStoreReadBackTests(InMemoryStoreFixture fixture) : ReadBackConformanceTests<InMemoryStoreFixture>(fixture);
+public sealed class InMemoryStoreReadBackConformanceTests(InMemoryStoreFixture fixture) : ReadBackConformanceTests<InMemoryStoreFixture>(fixture);
 
 // One suite per capability the store declares (it does not offer concatenation).
-public sealed class InMemoryStoreTerminationTests(InMemoryStoreFixture fixture) : TerminationConformanceTests<InMemoryStoreFixture>(fixture);
+public sealed class InMemoryStoreTerminationConformanceTests(InMemoryStoreFixture fixture) : TerminationConformanceTests<InMemoryStoreFixture>(fixture);
 
-public sealed class InMemoryStoreDeferredLengthTests(InMemoryStoreFixture fixture) : DeferredLengthConformanceTests<InMemoryStoreFixture>(fixture);
+public sealed class InMemoryStoreDeferredLengthConformanceTests(InMemoryStoreFixture fixture) : DeferredLengthConformanceTests<InMemoryStoreFixture>(fixture);
 
-public sealed class InMemoryStoreExpirationTests(InMemoryStoreFixture fixture) : ExpirationConformanceTests<InMemoryStoreFixture>(fixture);
+public sealed class InMemoryStoreExpirationConformanceTests(InMemoryStoreFixture fixture) : ExpirationConformanceTests<InMemoryStoreFixture>(fixture);
 
-public sealed class InMemoryStoreChecksumTests(InMemoryStoreFixture fixture) : ChecksumConformanceTests<InMemoryStoreFixture>(fixture);
+public sealed class InMemoryStoreChecksumConformanceTests(InMemoryStoreFixture fixture) : ChecksumConformanceTests<InMemoryStoreFixture>(fixture);
 
-public sealed class InMemoryStoreListingTests(InMemoryStoreFixture fixture) : ListingConformanceTests<InMemoryStoreFixture>(fixture);
+public sealed class InMemoryStoreListingConformanceTests(InMemoryStoreFixture fixture) : ListingConformanceTests<InMemoryStoreFixture>(fixture);
 
 // The tus engine over the store, driven in memory with the built-in locker; the concatenation scenarios report as skipped.
-public sealed class InMemoryStoreProtocolTests(InMemoryStoreFixture fixture) : ProtocolConformanceTests<InMemoryStoreFixture>(fixture);
+public sealed class InMemoryStoreProtocolConformanceTests(InMemoryStoreFixture fixture) : ProtocolConformanceTests<InMemoryStoreFixture>(fixture);
 
 // Fails if the store declares a capability whose suite is missing above.
-public sealed class InMemoryStoreCoverageTests(InMemoryStoreFixture fixture) : ConformanceCoverageTests<InMemoryStoreFixture>(fixture);
+public sealed class InMemoryStoreConformanceCoverageTests(InMemoryStoreFixture fixture) : ConformanceCoverageTests<InMemoryStoreFixture>(fixture);

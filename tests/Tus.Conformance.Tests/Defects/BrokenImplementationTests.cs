@@ -37,7 +37,7 @@ internal static class DefectTheory
 
     public static async Task AssertFailsAsync(string suite, string test, string defect)
     {
-        var testClass = typeof(DefectTheory).Assembly.GetType($"{typeof(ReferenceStoreTests).Namespace}.{suite}", throwOnError: true)!;
+        var testClass = typeof(DefectTheory).Assembly.GetType($"{typeof(ReferenceStoreConformanceTests).Namespace}.{suite}", throwOnError: true)!;
         var fixture = DefectRunner.CreateFixture(DefectRunner.FixtureOf(testClass), defect);
 
         var failure = await DefectRunner.RunAsync(testClass, test, fixture);
@@ -93,19 +93,19 @@ public sealed class DefectCatalogTests
 
     public static TheoryData<string, string> CapabilitySuites { get; } = new()
     {
-        { nameof(ReferenceTerminationTests), "DeleteAsync_Twice_SucceedsBothTimes" },
-        { nameof(ReferenceConcatenationTests), "CreateAsync_PartialUpload_KeepsItsRole" },
-        { nameof(ReferenceDeferredLengthTests), "CreateAsync_WithoutLength_DescribesTheLengthAsDeferred" },
-        { nameof(ReferenceExpirationTests), "CreateAsync_WithExpiry_StampsIt" },
-        { nameof(ReferenceChecksumTests), "DiscardFromAsync_Zero_EmptiesTheUpload" },
-        { nameof(ReferenceListingTests), "ListAsync_EmptyStore_ListsNothing" },
+        { nameof(ReferenceTerminationConformanceTests), "DeleteAsync_Twice_SucceedsBothTimes" },
+        { nameof(ReferenceConcatenationConformanceTests), "CreateAsync_PartialUpload_KeepsItsRole" },
+        { nameof(ReferenceDeferredLengthConformanceTests), "CreateAsync_WithoutLength_DescribesTheLengthAsDeferred" },
+        { nameof(ReferenceExpirationConformanceTests), "CreateAsync_WithExpiry_StampsIt" },
+        { nameof(ReferenceChecksumConformanceTests), "DiscardFromAsync_Zero_EmptiesTheUpload" },
+        { nameof(ReferenceListingConformanceTests), "ListAsync_EmptyStore_ListsNothing" },
     };
 
     [Theory]
     [MemberData(nameof(CapabilitySuites))]
     public async Task CapabilitySuite_StoreWithoutTheCapability_FailsWithAClearMessage(string suite, string test)
     {
-        var testClass = typeof(DefectCatalogTests).Assembly.GetType($"{typeof(ReferenceStoreTests).Namespace}.{suite}", throwOnError: true)!;
+        var testClass = typeof(DefectCatalogTests).Assembly.GetType($"{typeof(ReferenceStoreConformanceTests).Namespace}.{suite}", throwOnError: true)!;
 
         var failure = await DefectRunner.RunAsync(testClass, test, new MinimalStoreFixture());
 
@@ -126,7 +126,7 @@ public sealed class DefectCatalogTests
     [MemberData(nameof(ProtocolCapabilityScenarios))]
     public async Task ProtocolScenario_StoreWithoutTheCapability_ReportsSkipped(string test)
     {
-        var failure = await DefectRunner.RunAsync(typeof(MinimalStoreProtocolTests), test, new MinimalStoreFixture());
+        var failure = await DefectRunner.RunAsync(typeof(MinimalStoreProtocolConformanceTests), test, new MinimalStoreFixture());
 
         failure.Should().NotBeNull("a scenario whose capability is absent must not pass silently");
         DefectRunner.IsSkip(failure!).Should().BeTrue("it must report itself skipped: {0}", failure!.Message);
@@ -137,7 +137,7 @@ public sealed class DefectCatalogTests
     {
         var fixture = DefectRunner.CreateFixture(typeof(ReferenceStoreFixture), nameof(StoreDefect.AppendRequiresLength));
 
-        var failure = await DefectRunner.RunAsync(typeof(ReferenceProtocolTests), "DeferredLength_LengthSentWithALaterPatch_CompletesTheUpload", fixture);
+        var failure = await DefectRunner.RunAsync(typeof(ReferenceProtocolConformanceTests), "DeferredLength_LengthSentWithALaterPatch_CompletesTheUpload", fixture);
 
         failure.Should().NotBeNull();
         failure!.Message.Should().Contain("answered 500").And.Contain("The engine logged:")
@@ -147,7 +147,7 @@ public sealed class DefectCatalogTests
     [Fact]
     public async Task Coverage_ListingDeclaredWithoutItsSuite_FailsNamingTheListingSuite()
     {
-        var failure = await DefectRunner.RunAsync(typeof(UncoveredStoreCoverageTests), "Suites_ForEveryDeclaredCapability_AreSubclassed", new UncoveredStoreFixture());
+        var failure = await DefectRunner.RunAsync(typeof(UncoveredStoreConformanceCoverageTests), "Suites_ForEveryDeclaredCapability_AreSubclassed", new UncoveredStoreFixture());
 
         failure.Should().NotBeNull();
         failure!.Message.Should().Contain("ListingConformanceTests<UncoveredStoreFixture>: ReferenceStore.Listing is not null");

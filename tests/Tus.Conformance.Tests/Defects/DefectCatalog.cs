@@ -13,7 +13,7 @@ internal static class DefectCatalog
 
     public static IReadOnlyList<(Type Suite, string Test, string Defect)> Rows { get; } =
     [
-        .. Store(typeof(ReferenceStoreTests), [
+        .. Store(typeof(ReferenceStoreConformanceTests), [
             ("CreateAsync_NewUpload_ReturnsItWithOffsetZero", StoreDefect.CreateReturnsNoLength),
             ("GetAsync_CreatedUpload_DescribesItAsCreated", StoreDefect.CreatedAtNotKept),
             ("GetAsync_UnknownId_ReturnsNull", StoreDefect.PhantomUploads),
@@ -30,15 +30,23 @@ internal static class DefectCatalog
             ("AppendAsync_StreamEndingEarly_KeepsAndReportsWhatArrived", StoreDefect.DiscardsBodyThatEndsEarly),
             ("AppendAsync_StreamEndingEarly_KeepsAndReportsWhatArrived", StoreDefect.OffByOneAppendCount),
             ("AppendAsync_CancelledMidway_ReportsExactlyWhatItPersisted", StoreDefect.OffsetRecordedAfterSuccessOnly),
+            ("AppendAsync_CancelledMidway_ReportsExactlyWhatItPersisted", StoreDefect.CancelDropsPartialBuffer),
+            ("AppendAsync_TokenFiresWhileDataKeepsComing_StopsPromptly", StoreDefect.IgnoresCancellationToken),
+            ("AllCalls_TokenAlreadyCancelled_ThrowAndChangeNothing", StoreDefect.IgnoresCancellationToken),
+            ("AllCalls_RemovedUpload_ThrowUploadNotFound", StoreDefect.MissingUploadWrongException),
+            ("AllCalls_RemovedUpload_ThrowUploadNotFound", StoreDefect.StaleStateOutlivesDeletion),
+            ("GetAsync_IdsDifferingOnlyInCase_AreDistinctUploads", StoreDefect.IdsCaseInsensitive),
+            ("UploadInfo_Returned_SharesNoMutableStateWithTheStore", StoreDefect.InfoSharesStorage),
             ("AppendAsync_DataThrowsMidway_ReportsExactlyWhatItKept", StoreDefect.AppendFailureOverReportsOffset),
             ("AppendAsync_DataThrowsMidway_ReportsExactlyWhatItKept", StoreDefect.OffsetRecordedAfterSuccessOnly),
             ("AppendAsync_StoreStateCarriedAlong_IsAcceptedBack", StoreDefect.StoreStateGoesStale),
             ("AppendAsync_DifferentUploadsInParallel_EachKeepsItsOwnBytes", StoreDefect.SharedAppendBuffer),
+            ("AppendAsync_DifferentUploadsInParallel_EachKeepsItsOwnBytes", StoreDefect.AppendTargetInSharedField),
             ("AppendAsync_LargeNonSeekableStream_StreamsWithBoundedMemory", StoreDefect.BuffersWholeBody),
             ("GetAsync_AfterAppends_KeepsLengthMetadataAndCreationTime", StoreDefect.AppendDropsMetadata),
             ("GetAsync_AfterAppends_KeepsLengthMetadataAndCreationTime", StoreDefect.MetadataAsText),
         ]),
-        .. Store(typeof(ReferenceReadBackTests), [
+        .. Store(typeof(ReferenceReadBackConformanceTests), [
             ("OpenReadAsync_WholeUpload_ReturnsEveryByte", StoreDefect.ReadDropsLastPartialBlock),
             ("OpenReadAsync_Ranges_ReturnExactlyTheirBytes", StoreDefect.ReadRangeOffByOne),
             ("OpenReadAsync_Ranges_ReturnExactlyTheirBytes", StoreDefect.ReadIgnoresLength),
@@ -48,8 +56,9 @@ internal static class DefectCatalog
             ("OpenReadAsync_SmallReads_ReturnTheSameBytes", StoreDefect.ReadSkipsWhenBufferIsSmall),
             ("OpenReadAsync_TwoStreamsAtOnce_EachReturnTheirRange", StoreDefect.ReadStreamSharedPosition),
             ("OpenReadAsync_TwoStreamsAtOnce_EachReturnTheirRange", StoreDefect.ReadSkipsWhenBufferIsSmall),
+            ("OpenReadAsync_OpenTokenFiresAfterwards_StreamStillReadsItsRange", StoreDefect.ReadStreamKeepsOpenToken),
         ]),
-        .. Store(typeof(ReferenceTerminationTests), [
+        .. Store(typeof(ReferenceTerminationConformanceTests), [
             ("DeleteAsync_ExistingUpload_MakesItGone", StoreDefect.DeleteOnlyData),
             ("DeleteAsync_Twice_SucceedsBothTimes", StoreDefect.DeleteNotIdempotent),
             ("DeleteAsync_UnknownId_Succeeds", StoreDefect.DeleteNotIdempotent),
@@ -58,7 +67,7 @@ internal static class DefectCatalog
             ("DeleteAsync_ThenCreateWithTheSameId_StartsEmpty", StoreDefect.DeleteOnlyData),
             ("DeleteAsync_ThenAppendOrRead_ThrowsUploadNotFound", StoreDefect.StaleStateOutlivesDeletion),
         ]),
-        .. Store(typeof(ReferenceConcatenationTests), [
+        .. Store(typeof(ReferenceConcatenationConformanceTests), [
             ("CreateAsync_PartialUpload_KeepsItsRole", StoreDefect.PartialRoleLost),
             ("CreateAsync_FinalUpload_KeepsItsPartialIdsInOrder", StoreDefect.FinalPartialIdsSorted),
             ("ConcatenateAsync_CompletePartials_WritesTheirDataInListedOrder", StoreDefect.ConcatenationInCreationOrder),
@@ -68,8 +77,9 @@ internal static class DefectCatalog
             ("ConcatenateAsync_CompletePartials_LeavesThemIntact", StoreDefect.PartialRoleLost),
             ("ConcatenateAsync_EmptyPartial_ContributesNothing", StoreDefect.ConcatenationStopsAtEmptyPartial),
             ("ConcatenateAsync_CancelledToken_ThrowsAndLeavesTheFinalEmpty", StoreDefect.ConcatenationCancelLeavesData),
+            ("ConcatenateAsync_PartialInSeveralFinals_GivesEachTheSameData", StoreDefect.ConcatenationReusesPartialCursor),
         ]),
-        .. Store(typeof(ReferenceDeferredLengthTests), [
+        .. Store(typeof(ReferenceDeferredLengthConformanceTests), [
             ("CreateAsync_WithoutLength_DescribesTheLengthAsDeferred", StoreDefect.DeferredCreateStoresZero),
             ("AppendAsync_LengthDeferred_AcceptsBytes", StoreDefect.AppendRequiresLength),
             ("SetLengthAsync_DeferredUpload_RecordsTheLength", StoreDefect.DeferredLengthNotPersisted),
@@ -80,7 +90,7 @@ internal static class DefectCatalog
             ("SetLengthAsync_DeferredUpload_KeepsMetadataCreationTimeAndData", StoreDefect.SetLengthResetsData),
             ("SetLengthAsync_RemovedUpload_ThrowsUploadNotFound", StoreDefect.StaleStateOutlivesDeletion),
         ]),
-        .. Store(typeof(ReferenceExpirationTests), [
+        .. Store(typeof(ReferenceExpirationConformanceTests), [
             ("Listing_StoreWithExpiration_IsOffered", StoreDefect.ExpirationWithoutListing),
             ("CreateAsync_WithExpiry_StampsIt", StoreDefect.ExpiryNotStamped),
             ("CreateAsync_WithExpiry_StampsIt", StoreDefect.ListingDropsExpiry),
@@ -96,8 +106,10 @@ internal static class DefectCatalog
             ("RemoveExpiredAsync_ExpiredUpload_MakesItGone", StoreDefect.ListingListsRemovedUploads),
             ("RemoveExpiredAsync_GoneOrUnknownUpload_Succeeds", StoreDefect.RemoveExpiredNotIdempotent),
             ("SetExpiryAsync_RemovedUpload_ThrowsUploadNotFound", StoreDefect.StaleStateOutlivesDeletion),
+            ("DeleteAsync_UploadWithExpiry_IsNeitherListedNorSweptAgain", StoreDefect.DeleteLeavesExpiryIndexEntry),
+            ("DeleteAsync_UploadWithExpiry_IsNeitherListedNorSweptAgain", StoreDefect.ListingListsRemovedUploads),
         ]),
-        .. Store(typeof(ReferenceListingTests), [
+        .. Store(typeof(ReferenceListingConformanceTests), [
             ("ListAsync_EmptyStore_ListsNothing", StoreDefect.ListingListsItsOwnMarker),
             ("ListAsync_CreatedUploads_ListsEachOnceAsGetAsyncDescribesIt", StoreDefect.ListingSkipsLastUpload),
             ("ListAsync_CreatedUploads_ListsEachOnceAsGetAsyncDescribesIt", StoreDefect.ListingReportsStaleOffset),
@@ -111,7 +123,7 @@ internal static class DefectCatalog
             ("ListAsync_ManyUploads_ListsEachExactlyOnce", StoreDefect.ListingDropsPageBoundary),
             ("ListAsync_ManyUploads_ListsEachExactlyOnce", StoreDefect.ListingReportsStaleOffset),
         ]),
-        .. Store(typeof(ReferenceChecksumTests), [
+        .. Store(typeof(ReferenceChecksumConformanceTests), [
             ("DiscardFromAsync_AfterAnAppend_ReturnsTheUploadToThatOffset", StoreDefect.DiscardDoesNotTruncate),
             ("DiscardFromAsync_AfterAnAppend_ReturnsTheUploadToThatOffset", StoreDefect.DiscardOffByOne),
             ("DiscardFromAsync_AfterAnAppend_ReturnsTheUploadToThatOffset", StoreDefect.DiscardReturnsStaleUpload),
@@ -121,7 +133,7 @@ internal static class DefectCatalog
             ("DiscardFromAsync_AnyOffset_KeepsLengthMetadataAndCreationTime", StoreDefect.DiscardResetsDescription),
             ("DiscardFromAsync_RemovedUpload_ThrowsUploadNotFound", StoreDefect.StaleStateOutlivesDeletion),
         ]),
-        .. Store(typeof(ReferenceProtocolTests), [
+        .. Store(typeof(ReferenceProtocolConformanceTests), [
             ("Options_Extensions_MatchTheDeclaredCapabilities", StoreDefect.UnstableCapabilities),
             ("Post_WithMetadata_HeadDescribesTheNewUpload", StoreDefect.MetadataAsText),
             ("Patch_InChunks_CompletesTheUploadAndDownloadsWhole", StoreDefect.DiscardsBodyThatEndsEarly),
@@ -145,8 +157,8 @@ internal static class DefectCatalog
             ("DeferredLength_LengthSentWithALaterPatch_CompletesTheUpload", StoreDefect.DeferredCreateStoresZero),
             ("DeferredLength_LengthSentWithALaterPatch_CompletesTheUpload", StoreDefect.AppendRequiresLength),
         ]),
-        (typeof(UncoveredStoreCoverageTests), "Suites_ForEveryDeclaredCapability_AreSubclassed", UncoveredCapabilities),
-        .. Locker(typeof(ReferenceLockerTests), [
+        (typeof(UncoveredStoreConformanceCoverageTests), "Suites_ForEveryDeclaredCapability_AreSubclassed", UncoveredCapabilities),
+        .. Locker(typeof(ReferenceLockerConformanceTests), [
             ("AcquireAsync_FreeUpload_GrantsTheLock", LockerDefect.ReleaseRequestedAtOnce),
             ("AcquireAsync_HeldUpload_WaitsUntilTheHolderReleases", LockerDefect.NoMutualExclusion),
             ("AcquireAsync_HeldUpload_WaitsUntilTheHolderReleases", LockerDefect.DisposeDoesNotRelease),
@@ -172,13 +184,15 @@ internal static class DefectCatalog
             ("TryAcquireAsync_TokenAlreadyCancelled_ThrowsAndHoldsNothing", LockerDefect.IgnoresCancellation),
             ("FencingToken_SuccessiveHolders_StrictlyGrows", LockerDefect.FencingTokenRestarts),
             ("ReleaseRequested_HolderByHandOffWhileOthersWait_Fires", LockerDefect.HandOffHolderNotAskedToRelease),
+            ("ReleaseRequested_EveryLaterHolder_FiresWhenAnotherWaits", LockerDefect.OnlyFirstHolderAskedToRelease),
         ]),
-        .. Locker(typeof(LeasedReferenceLockerTests), [
+        .. Locker(typeof(LeasedReferenceLockerConformanceTests), [
             ("Lost_ForcedLeaseLoss_Fires", LockerDefect.LostNeverFires),
             ("AcquireAsync_HeldUpload_WaitsUntilTheHolderReleases", LockerDefect.NoMutualExclusion),
             ("AcquireAsync_WhileHeld_RequestsReleaseFromTheHolder", LockerDefect.NeverRequestsRelease),
             ("FencingToken_SuccessiveHolders_StrictlyGrows", LockerDefect.FencingTokenPerClient),
             ("TryAcquireAsync_HeldUpload_ReturnsNullWithoutRequestingRelease", LockerDefect.TryAcquireBarges),
+            ("ReleaseRequested_EveryLaterHolder_FiresWhenAnotherWaits", LockerDefect.OnlyFirstHolderAskedToRelease),
         ]),
     ];
 

@@ -58,4 +58,8 @@ public enum LockerDefect
 
     /// <summary>A lock handed to a waiter while others still wait is not asked to release.</summary>
     HandOffHolderNotAskedToRelease,
+
+    /// <summary>Only the first holder of an upload is ever asked to release: the locker remembers that it asked, per
+    /// upload, and never asks again.</summary>
+    OnlyFirstHolderAskedToRelease,
 }

@@ -15,6 +15,9 @@ internal sealed class LockTable
     /// <summary>The last fencing token the service granted, for any upload; guarded by <see cref="Gate"/>.</summary>
     public long LastFencingToken { get; set; }
 
+    /// <summary>The uploads whose holder was asked to release once (the OnlyFirstHolderAskedToRelease defect).</summary>
+    public HashSet<string> AskedToRelease { get; } = new(StringComparer.Ordinal);
+
     internal sealed class Slot
     {
         /// <summary>The last fencing token granted for this slot alone (the FencingTokenRestarts defect).</summary>
@@ -149,7 +152,7 @@ internal sealed class ReferenceLocker(LockTable table, LockerDefect defect) : IT
 
                 waiter = new TaskCompletionSource<Held?>(uploadId, TaskCreationOptions.RunContinuationsAsynchronously);
                 node = slot.Waiters.AddLast(waiter);
-                if (defect != LockerDefect.NeverRequestsRelease)
+                if (defect != LockerDefect.NeverRequestsRelease && (defect != LockerDefect.OnlyFirstHolderAskedToRelease || table.AskedToRelease.Add(key)))
                 {
                     var holder = slot.Holder;
                     after.Add(() => holder.ReleaseSource.Cancel());

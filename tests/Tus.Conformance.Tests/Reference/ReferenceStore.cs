@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Collections.ObjectModel;
 using System.Runtime.CompilerServices;
 using System.Text;
 using Tus.Protocol;
@@ -20,9 +21,10 @@ internal sealed class ReferenceStore :
     private const int BlockSize = 64 * 1024;
 
     private readonly object _gate = new();
-    private readonly Dictionary<string, Entry> _uploads = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Entry> _uploads;
     private readonly Dictionary<string, NativeBuffer> _orphans = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Entry> _tombstones = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _leftInExpiryIndex = new(StringComparer.Ordinal);
     private readonly byte[] _sharedBuffer = new byte[BlockSize];
     private readonly StoreDefect _defect;
     private readonly bool _capabilities;
@@ -30,10 +32,16 @@ internal sealed class ReferenceStore :
     private int _creating;
     private int _checksumReads;
 
+    /// <summary>The entry being appended to, kept in the store instead of the call (the AppendTargetInSharedField defect).</summary>
+    private Entry? _writing;
+
     public ReferenceStore(StoreDefect defect, bool capabilities = true)
     {
         _defect = defect;
         _capabilities = capabilities;
+
+        // The IdsCaseInsensitive defect: ids looked up as a case-insensitive file system or key space would.
+        _uploads = new(defect == StoreDefect.IdsCaseInsensitive ? StringComparer.OrdinalIgnoreCase : StringComparer.Ordinal);
     }
 
     public ITusTerminationStore? Termination => _capabilities ? this : null;
@@ -55,7 +63,7 @@ internal sealed class ReferenceStore :
     {
         ArgumentNullException.ThrowIfNull(upload);
         UploadId.ThrowIfInvalid(upload.Id, nameof(upload));
-        cancellationToken.ThrowIfCancellationRequested();
+        ThrowIfCancelled(cancellationToken);
         var info = Describe(upload);
 
         if (_defect == StoreDefect.CreateRaceAllowsDuplicates)
@@ -103,7 +111,7 @@ internal sealed class ReferenceStore :
     public ValueTask<UploadInfo?> GetAsync(string uploadId, CancellationToken cancellationToken)
     {
         UploadId.ThrowIfInvalid(uploadId, nameof(uploadId));
-        cancellationToken.ThrowIfCancellationRequested();
+        ThrowIfCancelled(cancellationToken);
         lock (_gate)
         {
             if (_uploads.TryGetValue(uploadId, out var entry))
@@ -119,6 +127,10 @@ internal sealed class ReferenceStore :
     {
         ArgumentNullException.ThrowIfNull(upload);
         ArgumentNullException.ThrowIfNull(data);
+        ThrowIfCancelled(cancellationToken);
+
+        // The IgnoresCancellationToken defect reads the body without the token (and checks it nowhere).
+        var readToken = _defect == StoreDefect.IgnoresCancellationToken ? CancellationToken.None : cancellationToken;
         var entry = Find(upload);
         var state = upload.StoreState as State;
         if (_defect == StoreDefect.StoreStateGoesStale && state is not null && state.Offset != upload.Offset)
@@ -143,7 +155,7 @@ internal sealed class ReferenceStore :
         if (_defect == StoreDefect.BuffersWholeBody)
         {
             using var whole = new MemoryStream();
-            await data.CopyToAsync(whole, cancellationToken);
+            await data.CopyToAsync(whole, readToken);
             lock (_gate)
             {
                 entry.Data.Append(whole.GetBuffer().AsSpan(0, (int)whole.Length));
@@ -157,8 +169,18 @@ internal sealed class ReferenceStore :
             try
             {
                 int read;
-                while ((read = await ReadOrReserveAsync(entry, data, buffer, cancellationToken)) > 0)
+                while (true)
                 {
+                    // A store checks its token at every step (an in-memory "write" has no I/O to pass it to).
+                    ThrowIfCancelled(cancellationToken);
+                    _writing = entry;
+                    read = await ReadOrReserveAsync(entry, data, buffer, readToken);
+                    if (read == 0)
+                    {
+                        break;
+                    }
+
+                    var target = _defect == StoreDefect.AppendTargetInSharedField ? _writing : entry;
                     if (_defect == StoreDefect.SharedAppendBuffer)
                     {
                         // An asynchronous write to a backend, during which other appends reuse the buffer.
@@ -167,7 +189,11 @@ internal sealed class ReferenceStore :
 
                     lock (_gate)
                     {
-                        entry.Data.Append(buffer.AsSpan(0, read));
+                        target.Data.Append(buffer.AsSpan(0, read));
+                        if (_defect == StoreDefect.InfoSharesStorage)
+                        {
+                            target.LiveStorage["Bytes"] = target.Data.Length.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                        }
                     }
 
                     written += read;
@@ -215,6 +241,19 @@ internal sealed class ReferenceStore :
     /// data before reading, and keeps it when the body fails.</summary>
     private async ValueTask<int> ReadOrReserveAsync(Entry entry, Stream data, byte[] buffer, CancellationToken cancellationToken)
     {
+        if (_defect == StoreDefect.CancelDropsPartialBuffer)
+        {
+            // Fills the whole block before writing it; an interruption midway loses the part filled.
+            var filled = 0;
+            int read;
+            while (filled < BlockSize && (read = await data.ReadAsync(buffer.AsMemory(filled, BlockSize - filled), cancellationToken)) > 0)
+            {
+                filled += read;
+            }
+
+            return filled;
+        }
+
         try
         {
             return await data.ReadAsync(buffer.AsMemory(0, BlockSize), cancellationToken);
@@ -240,7 +279,7 @@ internal sealed class ReferenceStore :
             throw new ArgumentOutOfRangeException(nameof(length), $"The range [{offset}, {offset + length}) goes beyond the upload's offset {upload.Offset}.");
         }
 
-        cancellationToken.ThrowIfCancellationRequested();
+        ThrowIfCancelled(cancellationToken);
         var entry = Find(upload);
         lock (_gate)
         {
@@ -267,13 +306,14 @@ internal sealed class ReferenceStore :
 
         var position = _defect == StoreDefect.ReadStreamSharedPosition ? entry.SharedReadPosition : new StrongBox<long>();
         position.Value = offset;
-        return ValueTask.FromResult<Stream>(new RangeStream(this, entry, position, offset + length, _defect == StoreDefect.ReadSkipsWhenBufferIsSmall));
+        var openToken = _defect == StoreDefect.ReadStreamKeepsOpenToken ? cancellationToken : CancellationToken.None;
+        return ValueTask.FromResult<Stream>(new RangeStream(this, entry, position, offset + length, _defect == StoreDefect.ReadSkipsWhenBufferIsSmall, openToken));
     }
 
     ValueTask ITusTerminationStore.DeleteAsync(string uploadId, CancellationToken cancellationToken)
     {
         UploadId.ThrowIfInvalid(uploadId, nameof(uploadId));
-        cancellationToken.ThrowIfCancellationRequested();
+        ThrowIfCancelled(cancellationToken);
         lock (_gate)
         {
             if (!_uploads.Remove(uploadId, out var entry))
@@ -297,6 +337,12 @@ internal sealed class ReferenceStore :
                 case StoreDefect.ListingListsRemovedUploads:
                     _tombstones[uploadId] = entry;
                     break;
+                case StoreDefect.DeleteLeavesExpiryIndexEntry when entry.Info.ExpiresAt is not null:
+                    // The data goes, the upload's entry in the index of expiring uploads stays (and is listed).
+                    entry.Data.Truncate(0);
+                    _tombstones[uploadId] = entry;
+                    _leftInExpiryIndex.Add(uploadId);
+                    break;
                 default:
                     entry.Data.Dispose();
                     break;
@@ -310,13 +356,18 @@ internal sealed class ReferenceStore :
     {
         ArgumentNullException.ThrowIfNull(final);
         ArgumentNullException.ThrowIfNull(partials);
-        var target = Find(final.Id);
+        var target = Find(final);
         if (target.Info.Concatenation is not { IsFinal: true })
         {
             throw new ArgumentException($"Upload '{final.Id}' is not a final upload.", nameof(final));
         }
 
-        var sources = partials.Select(p => (Info: p, Entry: Find(p.Id))).ToList();
+        if (_defect != StoreDefect.ConcatenationCancelLeavesData)
+        {
+            ThrowIfCancelled(cancellationToken);
+        }
+
+        var sources = partials.Select(p => (Info: p, Entry: Find(p))).ToList();
         if (_defect == StoreDefect.ConcatenationInCreationOrder)
         {
             sources = [.. sources.OrderBy(s => s.Entry.Sequence)];
@@ -334,7 +385,7 @@ internal sealed class ReferenceStore :
             {
                 if (_defect != StoreDefect.ConcatenationCancelLeavesData)
                 {
-                    cancellationToken.ThrowIfCancellationRequested();
+                    ThrowIfCancelled(cancellationToken);
                 }
 
                 if (!partial.IsComplete)
@@ -347,7 +398,10 @@ internal sealed class ReferenceStore :
                     break;
                 }
 
-                for (long position = 0; position < partial.Offset;)
+                // The ConcatenationReusesPartialCursor defect reads each partial through a cursor kept with it and never
+                // moved back, so a second concatenation of the same partial starts at its end.
+                var position = _defect == StoreDefect.ConcatenationReusesPartialCursor ? source.ConcatenationCursor : 0;
+                for (; position < partial.Offset;)
                 {
                     lock (_gate)
                     {
@@ -359,9 +413,10 @@ internal sealed class ReferenceStore :
                     await Task.Yield();
                 }
 
+                source.ConcatenationCursor = position;
                 if (_defect == StoreDefect.ConcatenationCancelLeavesData)
                 {
-                    cancellationToken.ThrowIfCancellationRequested();
+                    ThrowIfCancelled(cancellationToken);
                 }
             }
         }
@@ -403,7 +458,7 @@ internal sealed class ReferenceStore :
     {
         ArgumentNullException.ThrowIfNull(upload);
         ArgumentOutOfRangeException.ThrowIfNegative(length);
-        cancellationToken.ThrowIfCancellationRequested();
+        ThrowIfCancelled(cancellationToken);
         var entry = Find(upload);
         lock (_gate)
         {
@@ -435,7 +490,7 @@ internal sealed class ReferenceStore :
     ValueTask<UploadInfo> ITusExpirationStore.SetExpiryAsync(UploadInfo upload, DateTimeOffset? expiresAt, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(upload);
-        cancellationToken.ThrowIfCancellationRequested();
+        ThrowIfCancelled(cancellationToken);
         var entry = Find(upload);
         lock (_gate)
         {
@@ -467,7 +522,7 @@ internal sealed class ReferenceStore :
         {
             if (_defect != StoreDefect.ListingIgnoresCancellation)
             {
-                cancellationToken.ThrowIfCancellationRequested();
+                ThrowIfCancelled(cancellationToken);
             }
 
             if (_defect == StoreDefect.ListingDropsPageBoundary && i > 0 && i % ListingPageSize == 0)
@@ -510,11 +565,16 @@ internal sealed class ReferenceStore :
     ValueTask ITusExpirationStore.RemoveExpiredAsync(string uploadId, CancellationToken cancellationToken)
     {
         UploadId.ThrowIfInvalid(uploadId, nameof(uploadId));
-        cancellationToken.ThrowIfCancellationRequested();
+        ThrowIfCancelled(cancellationToken);
         lock (_gate)
         {
             if (!_uploads.Remove(uploadId, out var entry))
             {
+                if (_leftInExpiryIndex.Contains(uploadId))
+                {
+                    throw new InvalidOperationException($"The index lists upload '{uploadId}' as expiring, but its data is missing.");
+                }
+
                 return _defect == StoreDefect.RemoveExpiredNotIdempotent ? throw new UploadNotFoundException(uploadId) : ValueTask.CompletedTask;
             }
 
@@ -538,7 +598,7 @@ internal sealed class ReferenceStore :
     {
         ArgumentNullException.ThrowIfNull(upload);
         ArgumentOutOfRangeException.ThrowIfNegative(offset);
-        cancellationToken.ThrowIfCancellationRequested();
+        ThrowIfCancelled(cancellationToken);
         var entry = Find(upload);
         lock (_gate)
         {
@@ -618,14 +678,15 @@ internal sealed class ReferenceStore :
             Concatenation = concatenation,
             CreatedAt = _defect == StoreDefect.CreatedAtNotKept ? DateTimeOffset.UtcNow : upload.CreatedAt,
             ExpiresAt = _defect == StoreDefect.ExpiryNotStamped ? null : upload.ExpiresAt,
-            Storage = new Dictionary<string, string> { ["Type"] = "memory" },
+            Storage = new ReadOnlyDictionary<string, string>(new Dictionary<string, string> { ["Type"] = "memory" }),
         };
     }
 
     private UploadInfo Describe(Entry entry)
     {
         var offset = _defect == StoreDefect.OffsetRecordedAfterSuccessOnly ? entry.RecordedOffset : entry.Data.Length;
-        return entry.Info with { Offset = offset, StoreState = new State(entry, offset) };
+        var info = entry.Info with { Offset = offset, StoreState = new State(entry, offset) };
+        return _defect == StoreDefect.InfoSharesStorage ? info with { Storage = entry.LiveStorage } : info;
     }
 
     private UploadInfo Insert(UploadInfo info)
@@ -679,7 +740,17 @@ internal sealed class ReferenceStore :
     {
         lock (_gate)
         {
-            return _uploads.TryGetValue(uploadId, out var entry) ? entry : throw new UploadNotFoundException(uploadId);
+            return _uploads.TryGetValue(uploadId, out var entry) ? entry
+                : _defect == StoreDefect.MissingUploadWrongException ? throw new KeyNotFoundException($"The given key '{uploadId}' was not present in the dictionary.")
+                : throw new UploadNotFoundException(uploadId);
+        }
+    }
+
+    private void ThrowIfCancelled(CancellationToken cancellationToken)
+    {
+        if (_defect != StoreDefect.IgnoresCancellationToken)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
         }
     }
 
@@ -713,10 +784,15 @@ internal sealed class ReferenceStore :
         public long RecordedOffset { get; set; }
 
         public StrongBox<long> SharedReadPosition { get; } = new();
+
+        public long ConcatenationCursor { get; set; }
+
+        /// <summary>The store's own description of where the upload lives, which the InfoSharesStorage defect hands out.</summary>
+        public Dictionary<string, string> LiveStorage { get; } = new(StringComparer.Ordinal) { ["Type"] = "memory" };
     }
 
     /// <summary>Reads a range of an upload's data, one lock per read.</summary>
-    private sealed class RangeStream(ReferenceStore store, Entry entry, StrongBox<long> position, long end, bool skipsWhenSmall) : Stream
+    private sealed class RangeStream(ReferenceStore store, Entry entry, StrongBox<long> position, long end, bool skipsWhenSmall, CancellationToken openToken) : Stream
     {
         public override bool CanRead => true;
 
@@ -736,6 +812,8 @@ internal sealed class ReferenceStore :
 
         public override int Read(Span<byte> buffer)
         {
+            // The ReadStreamKeepsOpenToken defect: every read watches the token the stream was opened with.
+            openToken.ThrowIfCancellationRequested();
             lock (store._gate)
             {
                 var remaining = end - position.Value;

@@ -71,7 +71,32 @@ public enum StoreDefect
     /// so they work on a deleted upload instead of throwing UploadNotFoundException.</summary>
     StaleStateOutlivesDeletion,
 
+    /// <summary>AppendAsync fills a whole 64 KiB buffer before writing it, and loses the part it filled when it is
+    /// cancelled (or its body fails) midway: the offset falls back to the last multiple of the buffer size.</summary>
+    CancelDropsPartialBuffer,
+
+    /// <summary>The store never looks at its cancellation token (and reads the body without it).</summary>
+    IgnoresCancellationToken,
+
+    /// <summary>Lookups by id throw KeyNotFoundException (a dictionary's indexer) instead of UploadNotFoundException,
+    /// wherever an upload without store state is looked up.</summary>
+    MissingUploadWrongException,
+
+    /// <summary>Ids are looked up ignoring case, as on a case-insensitive file system.</summary>
+    IdsCaseInsensitive,
+
+    /// <summary>Every UploadInfo's Storage is the store's own dictionary, which appends update in place.</summary>
+    InfoSharesStorage,
+
+    /// <summary>The upload being appended to is kept in a field of the store across the await of each read, so parallel
+    /// appends to different uploads write into each other.</summary>
+    AppendTargetInSharedField,
+
     // Reading back
+
+    /// <summary>The stream OpenReadAsync returns watches the token OpenReadAsync was given, so a download fails once the
+    /// call's timeout fires.</summary>
+    ReadStreamKeepsOpenToken,
 
     /// <summary>A range that does not start at 0 is read from one byte too far.</summary>
     ReadRangeOffByOne,
@@ -130,6 +155,14 @@ public enum StoreDefect
 
     /// <summary>A cancelled concatenation leaves the bytes it copied in the final upload.</summary>
     ConcatenationCancelLeavesData,
+
+    /// <summary>Each partial is read through a cursor kept with it and never moved back, so a partial concatenated into
+    /// a second final upload gives it nothing.</summary>
+    ConcatenationReusesPartialCursor,
+
+    /// <summary>Deleting an upload with an expiry leaves it in the store's index of expiring uploads: the listing lists
+    /// it, and removing it throws.</summary>
+    DeleteLeavesExpiryIndexEntry,
 
     // Deferred length
 
