@@ -517,7 +517,7 @@ public abstract class StoreConformanceTests<TFixture> : StoreConformanceTestBase
             AssertMetadataEqual(metadata, snapshot.Info.Metadata, $"{snapshot.What} (read again after later appends)");
         }
 
-        // The default Storage of UploadInfo (a store that sets none) belongs to Tus.Core, not to the store: left alone.
+        // The default Storage of UploadInfo (a store that sets none) is Tus.Core's shared, read-only empty dictionary.
         var defaultStorage = new UploadInfo { Id = later.Id }.Storage;
         if (!ReferenceEquals(later.Storage, defaultStorage) && later.Storage is IDictionary<string, string> { IsReadOnly: false } writable)
         {

@@ -64,7 +64,8 @@ public sealed record UploadInfo
     /// <param name="now">The current time.</param>
     public bool IsExpiredAt(DateTimeOffset now) => !IsComplete && ExpiresAt is { } expiry && expiry <= now;
 
-    private static readonly IReadOnlyDictionary<string, string> EmptyStorage = new Dictionary<string, string>();
+    // Read-only, since every upload without storage details shares it: a hook must not be able to change them all.
+    private static readonly IReadOnlyDictionary<string, string> EmptyStorage = System.Collections.ObjectModel.ReadOnlyDictionary<string, string>.Empty;
 }
 
 /// <summary>What the engine asks a store to create.</summary>

@@ -71,4 +71,15 @@ public sealed class ProtocolTypeTests
         TusError.All.Select(e => e.Code).Should().OnlyHaveUniqueItems();
         TusError.All.Should().AllSatisfy(e => e.StatusCode.Should().BeInRange(400, 599));
     }
+
+    [Fact]
+    public void UploadInfo_DefaultStorage_IsEmptyAndCannotBeChanged()
+    {
+        var storage = new Tus.Stores.UploadInfo { Id = "a" }.Storage;
+
+        storage.Should().BeEmpty();
+        var asDictionary = storage.Should().BeAssignableTo<IDictionary<string, string>>().Subject;
+        asDictionary.IsReadOnly.Should().BeTrue("every upload without storage details shares this instance");
+        FluentActions.Invoking(() => asDictionary["hook"] = "x").Should().Throw<NotSupportedException>();
+    }
 }
