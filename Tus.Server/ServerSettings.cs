@@ -46,6 +46,9 @@ internal static class ServerSettings
         new("ReadTimeout", "--read-timeout", "TUS_READ_TIMEOUT", "60", SettingKind.Duration, "End a request whose body stays silent this long (what arrived is kept)."),
         new("LockTimeout", "--lock-timeout", "TUS_LOCK_TIMEOUT", "10", SettingKind.Duration, "How long a request waits for another one holding the same upload."),
         new("FlushToDisk", "--flush-to-disk", "TUS_FLUSH_TO_DISK", "false", SettingKind.Flag, "Flush every write to disk before answering (slower, survives power loss)."),
+        new("Locker", "--locker", "TUS_LOCKER", "memory", SettingKind.Text, "How uploads are locked: memory (one server process) or consul (several instances sharing the upload directory or bucket)."),
+        new("ConsulAddress", "--consul-address", "CONSUL_HTTP_ADDR", "", SettingKind.Text, "Consul's HTTP API for --locker consul; empty means http://127.0.0.1:8500. The ACL token comes from CONSUL_HTTP_TOKEN."),
+        new("ConsulKeyPrefix", "--consul-key-prefix", "TUS_CONSUL_KEY_PREFIX", "tus/locks/", SettingKind.Text, "Consul KV folder of the locks; the same for every instance sharing a store, different for different stores."),
     ];
 
     /// <summary>Maps each flag to its configuration key, for <c>AddCommandLine</c>.</summary>
@@ -255,7 +258,15 @@ internal static class ServerSettings
             ReadTimeout = Duration("ReadTimeout", zeroMeansNone: false) ?? TimeSpan.FromSeconds(60),
             LockTimeout = Duration("LockTimeout", zeroMeansNone: false) ?? TimeSpan.FromSeconds(10),
             FlushToDisk = Flag("FlushToDisk"),
+            Locker = Value("Locker").ToLowerInvariant(),
+            ConsulAddress = Value("ConsulAddress"),
+            ConsulKeyPrefix = Value("ConsulKeyPrefix"),
         };
+
+        if (configurationValues.Locker is not ("memory" or "consul"))
+        {
+            errors.Add(Describe(Get("Locker"), Value("Locker"), "expected memory or consul"));
+        }
 
         if (errors.Count > 0)
         {
@@ -269,6 +280,13 @@ internal static class ServerSettings
         var storeOptions = new Tus.Stores.FileStoreOptions();
         configurationValues.Apply(storeOptions);
         errors.AddRange(storeOptions.Validate());
+        if (configurationValues.Locker == "consul")
+        {
+            var lockerOptions = new Tus.Lockers.Consul.ConsulLockerOptions();
+            configurationValues.Apply(lockerOptions);
+            errors.AddRange(lockerOptions.Validate());
+        }
+
         return errors.Count > 0 ? (null, errors) : (configurationValues, errors);
     }
 
@@ -403,6 +421,13 @@ internal sealed class ServerConfiguration
 
     public bool FlushToDisk { get; init; }
 
+    /// <summary><c>memory</c> or <c>consul</c>.</summary>
+    public string Locker { get; init; } = "memory";
+
+    public string ConsulAddress { get; init; } = "";
+
+    public string ConsulKeyPrefix { get; init; } = "tus/locks/";
+
     /// <summary>The URL Kestrel listens on.</summary>
     public string ListenUrl =>
         IPAddress.TryParse(Host.Trim('[', ']'), out var address) && address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6
@@ -432,5 +457,13 @@ internal sealed class ServerConfiguration
     {
         options.Directory = UploadDirectory;
         options.FlushToDisk = FlushToDisk;
+    }
+
+    public void Apply(Tus.Lockers.Consul.ConsulLockerOptions options)
+    {
+        // Empty leaves the locker's own default: CONSUL_HTTP_ADDR, then the local agent. The token is read from
+        // CONSUL_HTTP_TOKEN by the locker itself, so that it is never a flag (visible in ps) nor in the start-up log.
+        options.Address = ConsulAddress.Length == 0 ? null : ConsulAddress;
+        options.KeyPrefix = ConsulKeyPrefix;
     }
 }

@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Net;
+using System.Net.Http.Headers;
 using System.Net.Http.Json;
+using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 
 namespace Tus.Lockers.Consul.Internal;
@@ -51,7 +53,7 @@ internal sealed class ConsulClient : IDisposable
     /// <summary>Creates a session and returns its id.</summary>
     public async Task<string> CreateSessionAsync(SessionCreateRequest request, CancellationToken cancellationToken)
     {
-        var response = await SendAsync(HttpMethod.Put, "v1/session/create", JsonContent.Create(request, ConsulJsonContext.Default.SessionCreateRequest), TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
+        var response = await SendAsync(HttpMethod.Put, "v1/session/create", Json(request, ConsulJsonContext.Default.SessionCreateRequest), TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
         using (response)
         {
             EnsureSuccess(response.Message, "session create");
@@ -126,7 +128,7 @@ internal sealed class ConsulClient : IDisposable
     /// <summary>Runs KV operations atomically: all of them, or none (with Consul's reason).</summary>
     public async Task<TxnOutcome> TransactAsync(List<TxnOperation> operations, CancellationToken cancellationToken)
     {
-        var response = await SendAsync(HttpMethod.Put, "v1/txn", JsonContent.Create(operations, ConsulJsonContext.Default.ListTxnOperation), TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
+        var response = await SendAsync(HttpMethod.Put, "v1/txn", Json(operations, ConsulJsonContext.Default.ListTxnOperation), TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
         using (response)
         {
             if (response.Message.StatusCode is not (HttpStatusCode.OK or HttpStatusCode.Conflict))
@@ -209,6 +211,15 @@ internal sealed class ConsulClient : IDisposable
             throw new ConsulUnavailableException($"Consul at {Address} answered a {what} with {(int)response.StatusCode} {response.ReasonPhrase}" +
                 (response.StatusCode == HttpStatusCode.Forbidden ? " (check the ACL token: it needs session:write and key:write on the key prefix)." : "."));
         }
+    }
+
+    // Serialized up front, so the request has a Content-Length: Consul ignores a chunked body on some endpoints (a session
+    // created from one silently gets the defaults: no TTL, a 15 s lock delay, behavior "release").
+    private static ByteArrayContent Json<T>(T value, JsonTypeInfo<T> type)
+    {
+        var content = new ByteArrayContent(JsonSerializer.SerializeToUtf8Bytes(value, type));
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        return content;
     }
 
     private static string Strip(string path) => path.Split('?')[0];
