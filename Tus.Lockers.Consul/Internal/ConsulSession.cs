@@ -119,9 +119,9 @@ internal sealed class ConsulSession
             }
             catch (ConsulUnavailableException exception)
             {
-                // Retried until the deadline (half the TTL after the last renewal that went through) gives up.
+                // Retried every fifteenth of the TTL until the deadline (half the TTL after the last renewal that went through).
                 ConsulLog.RenewFailed(_owner.Logger, exception, Id);
-                delay = _owner.RetryInterval;
+                delay = _renewInterval / 5;
                 continue;
             }
 
