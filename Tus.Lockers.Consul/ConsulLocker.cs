@@ -47,6 +47,7 @@ public sealed class ConsulLocker : ITusLocker, IAsyncDisposable, IDisposable
 {
     private readonly ConcurrentDictionary<ConsulSession, byte> _sessions = new();
     private readonly ConcurrentDictionary<Task, byte> _cleanups = new();
+    private readonly CancellationTokenSource _stopping = new();
     private readonly byte[] _holderValue;
     private int _disposed;
 
@@ -86,6 +87,9 @@ public sealed class ConsulLocker : ITusLocker, IAsyncDisposable, IDisposable
     public Uri Address => Client.Address;
 
     internal ConsulLockerOptions Options { get; }
+
+    /// <summary>Fires when the locker is disposed: the watches of locks still held stop.</summary>
+    internal CancellationToken Stopping => _stopping.Token;
 
     internal TimeProvider Time { get; }
 
@@ -261,8 +265,11 @@ public sealed class ConsulLocker : ITusLocker, IAsyncDisposable, IDisposable
             return;
         }
 
+        await _stopping.CancelAsync().ConfigureAwait(false);
         foreach (var session in _sessions.Keys)
         {
+            // Their keys go with their sessions: whoever still holds a lock is told it no longer does.
+            session.MarkLost("the locker was disposed");
             DestroyInBackground(session);
         }
 

@@ -186,6 +186,12 @@ internal sealed class ConsulClient : IDisposable
             timeout.Dispose();
             throw new ConsulUnavailableException($"Consul at {Address} could not be reached for {method} /{Strip(path)}: {exception.Message}", exception);
         }
+        catch (ObjectDisposedException exception)
+        {
+            // The locker was disposed (the host is stopping) while a lock or a wait still used it.
+            timeout.Dispose();
+            throw new ConsulUnavailableException("The Consul locker was disposed.", exception);
+        }
     }
 
     private static async Task<T?> ReadJsonAsync<T>(Pending response, JsonTypeInfo<T> type, string what, CancellationToken cancellationToken)

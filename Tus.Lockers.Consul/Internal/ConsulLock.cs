@@ -98,7 +98,7 @@ internal sealed class ConsulLock : ITusLock
         // Index 0 first: a listing now, so that a waiter that queued between the listing the lock was taken on and the
         // taking itself (whose write has a lower index than ours) is seen at once.
         var index = 0L;
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(_stopWatch.Token, _lost.Token);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(_stopWatch.Token, _lost.Token, _owner.Stopping);
         while (true)
         {
             KvListing listing;

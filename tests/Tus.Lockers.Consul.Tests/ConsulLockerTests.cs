@@ -118,6 +118,23 @@ public sealed class ConsulLockerTests
     }
 
     [Fact]
+    public async Task DisposeAsync_LockerWithALockHeld_FiresLostAndTheLockStillDisposesQuietly()
+    {
+        var address = ConsulAgent.Require();
+        var options = ConsulAgent.Options(address);
+        var locker = new ConsulLocker(options);
+        var id = UploadId.New();
+        var held = await locker.AcquireAsync(id, Ct);
+
+        await locker.DisposeAsync();
+
+        held.Lost.IsCancellationRequested.Should().BeTrue();
+        await held.DisposeAsync();
+        await using var other = new ConsulLocker(options);
+        await (await other.AcquireAsync(id, Ct)).DisposeAsync();
+    }
+
+    [Fact]
     public async Task AcquireAsync_ConsulUnreachable_FailsFastWithACodedRetryableError()
     {
         await using var locker = new ConsulLocker(new ConsulLockerOptions { Address = "http://127.0.0.1:1" });
