@@ -37,7 +37,7 @@ public sealed class AgentFailureTests(ITestOutputHelper output)
         // Three PATCHes hold their uploads' locks: each sends a quarter of its file, then stalls. The fourth upload is idle.
         using var stalls = CancellationTokenSource.CreateLinkedTokenSource(Ct);
         var clock = Stopwatch.StartNew();
-        var inFlight = Enumerable.Range(0, 3).Select(i => StalledPatchAsync(http, new Uri(endpoints[i % 2], ids[i]), data[i], clock, stalls.Token)).ToList();
+        var inFlight = Enumerable.Range(0, 3).Select(i => StalledPatch.SendAsync(new Uri(endpoints[i % 2], ids[i]), data[i], SentBeforeStall, clock, stalls.Token)).ToList();
         await Task.Delay(1500, Ct);
         inFlight.Should().OnlyContain(t => !t.IsCompleted, "the stalled PATCHes must still hold their locks when the agent dies");
 
@@ -109,55 +109,6 @@ public sealed class AgentFailureTests(ITestOutputHelper output)
         request.Headers.Add("Upload-Offset", offset.ToString(CultureInfo.InvariantCulture));
         request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/offset+octet-stream");
         return request;
-    }
-
-    /// <summary>
-    /// A PATCH that sends the first bytes of its body and then nothing, holding the upload's lock, over a raw socket:
-    /// HttpClient would not read an answer before it finished sending the body, while a server that gives up answers
-    /// at once (as browsers and tus-js-client see it).
-    /// </summary>
-    private static async Task<(int Status, string? Code, long? Offset, TimeSpan At)> StalledPatchAsync(HttpClient http, Uri upload, byte[] data, Stopwatch clock, CancellationToken stall)
-    {
-        _ = http;
-        using var tcp = new System.Net.Sockets.TcpClient();
-        await tcp.ConnectAsync(upload.Host, upload.Port, stall);
-        var stream = tcp.GetStream();
-        var head = $"PATCH {upload.PathAndQuery} HTTP/1.1\r\nHost: {upload.Authority}\r\nTus-Resumable: 1.0.0\r\nUpload-Offset: 0\r\n" +
-            $"Content-Type: application/offset+octet-stream\r\nContent-Length: {data.Length}\r\nConnection: close\r\n\r\n";
-        await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes(head), stall);
-        await stream.WriteAsync(data.AsMemory(0, SentBeforeStall), stall);
-        await stream.FlushAsync(stall);
-
-        // Read the whole answer (the server closes the connection after it: the body was not read to its end).
-        var received = new MemoryStream();
-        var buffer = new byte[8192];
-        int read;
-        while ((read = await stream.ReadAsync(buffer, stall)) > 0)
-        {
-            received.Write(buffer, 0, read);
-            var text = System.Text.Encoding.ASCII.GetString(received.ToArray());
-            var split = text.IndexOf("\r\n\r\n", StringComparison.Ordinal);
-            if (split >= 0 && ContentLength(text[..split]) is { } length && text.Length - split - 4 >= length)
-            {
-                break;
-            }
-        }
-
-        var at = clock.Elapsed;
-        var answer = System.Text.Encoding.ASCII.GetString(received.ToArray());
-        var end = answer.IndexOf("\r\n\r\n", StringComparison.Ordinal);
-        var lines = answer[..Math.Max(end, 0)].Split("\r\n");
-        var status = int.Parse(lines[0].Split(' ')[1], CultureInfo.InvariantCulture);
-        var offsetLine = lines.FirstOrDefault(l => l.StartsWith("Upload-Offset:", StringComparison.OrdinalIgnoreCase));
-        long? offset = offsetLine is null ? null : long.Parse(offsetLine.Split(':')[1].Trim(), CultureInfo.InvariantCulture);
-        var code = answer[(end + 4)..].Split(':')[0].Trim();
-        return (status, code, offset, at);
-    }
-
-    private static long? ContentLength(string head)
-    {
-        var line = head.Split("\r\n").FirstOrDefault(l => l.StartsWith("Content-Length:", StringComparison.OrdinalIgnoreCase));
-        return line is null ? null : long.Parse(line.Split(':')[1].Trim(), CultureInfo.InvariantCulture);
     }
 
     private static async Task<(int Status, string? Code, TimeSpan Time)> TimedAsync(HttpClient http, HttpMethod method, Uri upload, byte[]? body)
