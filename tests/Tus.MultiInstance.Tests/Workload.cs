@@ -32,6 +32,9 @@ internal sealed class WorkloadReport
 
     public int Races { get; set; }
 
+    /// <summary>Bodiless requests sent again after a broken keep-alive connection (client side, not a server answer).</summary>
+    public int TransportRetries { get; set; }
+
     /// <summary>PATCH answers other than 204, by status and code (the refusals and retryable errors).</summary>
     public Dictionary<string, int> Refusals { get; } = [];
 
@@ -41,7 +44,7 @@ internal sealed class WorkloadReport
 
     public override string ToString() =>
         string.Create(CultureInfo.InvariantCulture, $"{Files} files ({Completed} completed, {Verified} SHA-256 verified, {Corrupt.Count} corrupt, {Unfinished.Count} unfinished), ") +
-        string.Create(CultureInfo.InvariantCulture, $"{Requests} requests ({Patches} PATCHes, {Interruptions} interrupted by the client, {Races} pairs of PATCHes raced on two instances), ") +
+        string.Create(CultureInfo.InvariantCulture, $"{Requests} requests ({Patches} PATCHes, {Interruptions} interrupted by the client, {Races} pairs of PATCHes raced on two instances, {TransportRetries} bodiless requests resent after a broken connection), ") +
         string.Create(CultureInfo.InvariantCulture, $"{Interleavings.Count} interleaved PATCHes, refusals: {(Refusals.Count == 0 ? "none" : string.Join(", ", Refusals.OrderBy(r => r.Key).Select(r => $"{r.Key} x{r.Value}")))}; {Elapsed.TotalSeconds:F1} s") +
         (Corrupt.Count > 0 ? "\ncorrupt: " + string.Join("; ", Corrupt.Take(5)) : "") +
         (Unfinished.Count > 0 ? "\nunfinished: " + string.Join("; ", Unfinished.Take(5)) : "") +
@@ -63,6 +66,7 @@ internal sealed class Workload(IReadOnlyList<Uri> endpoints, int seed)
     private int _requests;
     private int _interruptions;
     private int _races;
+    private int _transportRetries;
 
     public double RaceShare { get; init; } = 0.2;
 
@@ -105,6 +109,7 @@ internal sealed class Workload(IReadOnlyList<Uri> endpoints, int seed)
         report.Requests = _requests;
         report.Interruptions = _interruptions;
         report.Races = _races;
+        report.TransportRetries = _transportRetries;
         report.Patches = _patches.Count;
         foreach (var refused in _patches.Where(p => p.Status != 204))
         {
@@ -143,10 +148,14 @@ internal sealed class Workload(IReadOnlyList<Uri> endpoints, int seed)
         var expected = Convert.ToHexString(SHA256.HashData(data));
         var instance = random.Next(endpoints.Count);
 
-        using var create = new HttpRequestMessage(HttpMethod.Post, endpoints[instance]);
-        create.Headers.Add("Tus-Resumable", Tus);
-        create.Headers.Add("Upload-Length", data.Length.ToString(CultureInfo.InvariantCulture));
-        using var created = await SendAsync(create, cancellationToken);
+        var creator = endpoints[instance];
+        using var created = await SendRetryingAsync(() =>
+        {
+            var create = new HttpRequestMessage(HttpMethod.Post, creator);
+            create.Headers.Add("Tus-Resumable", Tus);
+            create.Headers.Add("Upload-Length", data.Length.ToString(CultureInfo.InvariantCulture));
+            return create;
+        }, cancellationToken);
         if (created.StatusCode != HttpStatusCode.Created || created.Headers.Location is not { } location)
         {
             return ("unfinished", $"file {file}: POST answered {(int)created.StatusCode}");
@@ -199,8 +208,8 @@ internal sealed class Workload(IReadOnlyList<Uri> endpoints, int seed)
         }
 
         instance = (instance + 1) % endpoints.Count;
-        using var download = new HttpRequestMessage(HttpMethod.Get, new Uri(endpoints[instance], id));
-        using var got = await SendAsync(download, cancellationToken);
+        var source = new Uri(endpoints[instance], id);
+        using var got = await SendRetryingAsync(() => new HttpRequestMessage(HttpMethod.Get, source), cancellationToken);
         if (got.StatusCode != HttpStatusCode.OK)
         {
             return ("corrupt", $"file {file} ({id}): GET answered {(int)got.StatusCode}");
@@ -257,9 +266,13 @@ internal sealed class Workload(IReadOnlyList<Uri> endpoints, int seed)
     {
         for (var attempt = 0; attempt < 20; attempt++)
         {
-            using var request = new HttpRequestMessage(HttpMethod.Head, new Uri(endpoints[(instance + attempt) % endpoints.Count], id));
-            request.Headers.Add("Tus-Resumable", Tus);
-            using var response = await SendAsync(request, cancellationToken);
+            var target = new Uri(endpoints[(instance + attempt) % endpoints.Count], id);
+            using var response = await SendRetryingAsync(() =>
+            {
+                var request = new HttpRequestMessage(HttpMethod.Head, target);
+                request.Headers.Add("Tus-Resumable", Tus);
+                return request;
+            }, cancellationToken);
             if (response.StatusCode == HttpStatusCode.OK && response.Headers.TryGetValues("Upload-Offset", out var values))
             {
                 return long.Parse(values.First(), CultureInfo.InvariantCulture);
@@ -275,6 +288,26 @@ internal sealed class Workload(IReadOnlyList<Uri> endpoints, int seed)
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// Sends a request without a body, again on a transport failure, as any tus client would: a keep-alive connection that
+    /// the server closed after answering a PATCH early (its body unread) can break under the next request.
+    /// </summary>
+    private async Task<HttpResponseMessage> SendRetryingAsync(Func<HttpRequestMessage> create, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            using var request = create();
+            try
+            {
+                return await SendAsync(request, cancellationToken);
+            }
+            catch (HttpRequestException) when (attempt < 5)
+            {
+                Interlocked.Increment(ref _transportRetries);
+            }
+        }
     }
 
     private async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
