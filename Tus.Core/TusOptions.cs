@@ -108,8 +108,8 @@ public sealed class TusOptions
         return errors;
     }
 
-    // Timers take at most uint.MaxValue - 1 milliseconds (about 49 days); anything longer is a mistake, not a wish.
-    private static readonly TimeSpan LongestTimer = TimeSpan.FromDays(24);
+    // Timers take at most uint.MaxValue - 1 milliseconds (49.7 days); a longer value would throw when first used.
+    private static readonly TimeSpan LongestTimer = TimeSpan.FromDays(49);
 
     private static void RequirePositive(List<string> errors, string name, TimeSpan value)
     {

@@ -48,6 +48,16 @@ builder.WebHost.UseSockets(o =>
     // the system calls on a busy upload, to save an idle keep-alive connection one 4 KiB block.
     o.WaitForDataBeforeAllocatingBuffer = false;
 });
+// The host stops waiting for requests after its shutdown timeout (30 s by default): it must outlast the grace period
+// that storage calls in flight are given, or that period would be cut short.
+builder.Services.Configure<HostOptions>(o =>
+{
+    var needed = settings.ShutdownGracePeriod + TimeSpan.FromSeconds(5);
+    if (o.ShutdownTimeout < needed)
+    {
+        o.ShutdownTimeout = needed;
+    }
+});
 var tus = builder.Services
     .AddTus(settings.Apply)
     .AddFileStore(settings.Apply);

@@ -45,6 +45,8 @@ internal static class ServerSettings
         new("Expiration", "--expiration", "TUS_EXPIRATION", "", SettingKind.Duration, "Remove unfinished uploads this long after their last write; empty or 0 means never."),
         new("ReadTimeout", "--read-timeout", "TUS_READ_TIMEOUT", "60", SettingKind.Duration, "End a request whose body stays silent this long (what arrived is kept)."),
         new("LockTimeout", "--lock-timeout", "TUS_LOCK_TIMEOUT", "10", SettingKind.Duration, "How long a request waits for another one holding the same upload."),
+        new("StoreCallTimeout", "--store-call-timeout", "TUS_STORE_CALL_TIMEOUT", "60", SettingKind.Duration, "Abandon a storage call that makes no progress this long (answered 503, lock released; waiting for a slow client does not count)."),
+        new("ShutdownGracePeriod", "--shutdown-grace-period", "TUS_SHUTDOWN_GRACE_PERIOD", "10", SettingKind.Duration, "On shutdown, bodies end at once; storage calls still running get this long to finish (0: cancelled at once)."),
         new("FlushToDisk", "--flush-to-disk", "TUS_FLUSH_TO_DISK", "false", SettingKind.Flag, "Flush every write to disk before answering (slower, survives power loss)."),
         new("Locker", "--locker", "TUS_LOCKER", "memory", SettingKind.Text, "How uploads are locked: memory (one server process) or consul (several instances sharing the upload directory or bucket)."),
         new("ConsulAddress", "--consul-address", "CONSUL_HTTP_ADDR", "", SettingKind.Text, "Consul's HTTP API for --locker consul; empty means http://127.0.0.1:8500. The ACL token comes from CONSUL_HTTP_TOKEN."),
@@ -204,6 +206,19 @@ internal static class ServerSettings
             return null;
         }
 
+        // A duration for which zero is a meaningful value of its own (not "none").
+        TimeSpan ZeroOrMore(string key)
+        {
+            var value = Value(key);
+            if (TryParseDuration(value, out var result))
+            {
+                return result;
+            }
+
+            errors.Add(Describe(Get(key), value, "expected a duration of zero or more: seconds (10), with a unit (500ms, 90s, 15m), or d.hh:mm:ss"));
+            return TimeSpan.Zero;
+        }
+
         var host = Value("Host");
         if (host.Length == 0 || host.Any(c => char.IsWhiteSpace(c) || c is '/' or '?' or '#' or '@'))
         {
@@ -257,6 +272,8 @@ internal static class ServerSettings
             Expiration = Duration("Expiration", zeroMeansNone: true),
             ReadTimeout = Duration("ReadTimeout", zeroMeansNone: false) ?? TimeSpan.FromSeconds(60),
             LockTimeout = Duration("LockTimeout", zeroMeansNone: false) ?? TimeSpan.FromSeconds(10),
+            StoreCallTimeout = Duration("StoreCallTimeout", zeroMeansNone: false) ?? TimeSpan.FromSeconds(60),
+            ShutdownGracePeriod = ZeroOrMore("ShutdownGracePeriod"),
             FlushToDisk = Flag("FlushToDisk"),
             Locker = Value("Locker").ToLowerInvariant(),
             ConsulAddress = Value("ConsulAddress"),
@@ -419,6 +436,10 @@ internal sealed class ServerConfiguration
 
     public TimeSpan LockTimeout { get; init; }
 
+    public TimeSpan StoreCallTimeout { get; init; }
+
+    public TimeSpan ShutdownGracePeriod { get; init; }
+
     public bool FlushToDisk { get; init; }
 
     /// <summary><c>memory</c> or <c>consul</c>.</summary>
@@ -441,6 +462,8 @@ internal sealed class ServerConfiguration
         options.Expiration = Expiration;
         options.ReadTimeout = ReadTimeout;
         options.LockTimeout = LockTimeout;
+        options.StoreCallTimeout = StoreCallTimeout;
+        options.ShutdownGracePeriod = ShutdownGracePeriod;
         options.EnableDownload = !DisableDownload;
         options.EnableTermination = !DisableTermination;
         options.EnableConcatenation = !DisableConcatenation;

@@ -21,7 +21,7 @@ internal static class DeleteHandler
             UploadInfo? upload;
             using (var call = context.StoreCall(request.Aborted, held.Lost))
             {
-                upload = await call.Await(context.Store.GetAsync(uploadId, call.Token)).ConfigureAwait(false);
+                upload = await call.AwaitLookup(context.Store.GetAsync(uploadId, call.Token)).ConfigureAwait(false);
             }
 
             if (upload is null)

@@ -77,15 +77,17 @@ internal static class PatchHandler
                 }
 
                 using var call = context.StoreCall(request.Aborted, held.Lost);
-                upload = await call.Await(deferred.SetLengthAsync(upload, length, call.Token)).ConfigureAwait(false);
+                // The store returns the upload as it stores it; the lock's fencing token rides along to the calls that follow.
+                upload = (await call.Await(deferred.SetLengthAsync(upload, length, call.Token)).ConfigureAwait(false)).FencedBy(held);
             }
 
             var wasComplete = upload.IsComplete;
             var outcome = await UploadWriter.WriteAsync(context, request, upload, held, checksum).ConfigureAwait(false);
             upload = outcome.Upload;
 
-            var lost = outcome.Error == TusError.LockLost;
-            if (outcome.Written > 0 && !lost && outcome.OffsetKnown && !upload.IsComplete && context.Options.SlidingExpiration && context.ExpiryFrom(context.Now) is { } expiry)
+            // Checked again here, not only inside the write: a lease lost since then forbids the expiry update too.
+            var lost = outcome.Error == TusError.LockLost || held.Lost.IsCancellationRequested;
+            if (outcome.Written > 0 && !lost && !outcome.StoreFailed && !upload.IsComplete && context.Options.SlidingExpiration && context.ExpiryFrom(context.Now) is { } expiry)
             {
                 using var call = context.StoreCall(clientGone: default, held.Lost);
                 upload = await call.Await(context.Capabilities.Expiration!.SetExpiryAsync(upload, expiry, call.Token)).ConfigureAwait(false);
@@ -102,7 +104,8 @@ internal static class PatchHandler
             }
 
             response.SetExpires(upload);
-            return outcome.Error is { } writeError ? response.Fail(writeError) : response.Succeed(204);
+            var answer = outcome.Error ?? (lost ? TusError.LockLost : null);
+            return answer is not null ? response.Fail(answer) : response.Succeed(204);
         }
     }
 }

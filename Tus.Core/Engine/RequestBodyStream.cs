@@ -78,7 +78,14 @@ internal sealed class RequestBodyStream : Stream
         _serverStopping = serverStopping;
         _deadline = new CancellationTokenSource(Timeout.InfiniteTimeSpan, time);
         _stop = CancellationTokenSource.CreateLinkedTokenSource([_deadline.Token, aborted, releaseRequested, leaseLost, serverStopping]);
+
+        // A stop wakes a pending read with CancelPendingRead, never with a token passed to ReadAsync: Kestrel's request
+        // body reader stays "reading" after a read cancelled by its token (it resets that state only for a result), so
+        // its own drain at the end of the request then fails with "Reading is already in progress" and logs an error.
+        _stopRegistration = _stop.Token.UnsafeRegister(static state => ((PipeReader)state!).CancelPendingRead(), reader);
     }
+
+    private readonly CancellationTokenRegistration _stopRegistration;
 
     /// <summary>How many bytes were passed on.</summary>
     public long BytesRead { get; private set; }
@@ -167,8 +174,10 @@ internal sealed class RequestBodyStream : Stream
                 }
             }
 
-            // The body ended, whatever the reason: what was gathered is written, so the store keeps every byte that arrived.
-            if (filled > 0)
+            // The body ended: what was gathered is written, so the store keeps every byte that arrived. Except after a lost
+            // lease: exclusive access is gone, so nothing more goes to the store (whether this write happened used to
+            // depend on which of the lease's callbacks ran first).
+            if (filled > 0 && End != BodyEnd.LeaseLost)
             {
                 await destination.WriteAsync(block.AsMemory(0, filled), cancellationToken).ConfigureAwait(false);
             }
@@ -286,11 +295,21 @@ internal sealed class RequestBodyStream : Stream
         try
         {
             LinkCallerToken(cancellationToken);
-            var result = await _reader.ReadAsync(_stop.Token).ConfigureAwait(false);
+            if (_stop.IsCancellationRequested)
+            {
+                // Stopped between two reads: its CancelPendingRead may have been spent already, so no read is started.
+                cancellationToken.ThrowIfCancellationRequested();
+                End = StopReason();
+                return null;
+            }
+
+            var result = await _reader.ReadAsync(CancellationToken.None).ConfigureAwait(false);
             if (result.IsCanceled)
             {
+                // Ends the read, so that the reader (and Kestrel's drain after the response) can read again.
                 _reader.AdvanceTo(result.Buffer.Start);
-                End = BodyEnd.Interrupted;
+                cancellationToken.ThrowIfCancellationRequested();
+                End = StopReason();
                 return null;
             }
 
@@ -302,7 +321,8 @@ internal sealed class RequestBodyStream : Stream
         }
         catch (OperationCanceledException)
         {
-            End = StopReason();
+            // The server's own abort (Kestrel turns a connection abort into a TaskCanceledException).
+            End = _stop.IsCancellationRequested ? StopReason() : BodyEnd.Disconnected;
             return null;
         }
         catch (IOException)
@@ -360,6 +380,8 @@ internal sealed class RequestBodyStream : Stream
     {
         if (disposing)
         {
+            // Waits for a CancelPendingRead in progress: none reaches the reader once the request moved on.
+            _stopRegistration.Dispose();
             _callerRegistration.Dispose();
             _stop.Dispose();
             _deadline.Dispose();

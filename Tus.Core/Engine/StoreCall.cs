@@ -102,6 +102,15 @@ internal sealed class StoreCall : IDisposable
         }
     }
 
+    /// <summary>
+    /// Awaits a lookup (a call that changes nothing), giving up when <see cref="Token"/> fires even if the store ignores
+    /// it: abandoning a read cannot break the lock's exclusivity, and it frees the request and the lock. Calls that change
+    /// the upload are awaited to their end instead (<see cref="Await{T}(ValueTask{T})"/>): the lock must not pass on while
+    /// one may still be writing.
+    /// </summary>
+    public ValueTask<T> AwaitLookup<T>(ValueTask<T> pending) =>
+        pending.IsCompleted ? Await(pending) : Await(new ValueTask<T>(pending.AsTask().WaitAsync(Token)));
+
     /// <inheritdoc cref="Await{T}(ValueTask{T})"/>
     public async ValueTask Await(ValueTask pending)
     {

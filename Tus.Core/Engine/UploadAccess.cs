@@ -41,7 +41,7 @@ internal static class UploadAccess
         UploadInfo? upload;
         using (var call = context.StoreCall(clientGone, held?.Lost ?? default))
         {
-            upload = await call.Await(context.Store.GetAsync(uploadId, call.Token)).ConfigureAwait(false);
+            upload = await call.AwaitLookup(context.Store.GetAsync(uploadId, call.Token)).ConfigureAwait(false);
         }
 
         if (upload is null)
@@ -54,8 +54,12 @@ internal static class UploadAccess
             return (null, TusError.UploadExpired);
         }
 
-        return (held is null ? upload : upload with { FencingToken = held.FencingToken }, null);
+        return (held is null ? upload : upload.FencedBy(held), null);
     }
+
+    /// <summary>The upload as a store returned it, carrying the fencing token of the lock its next calls are made under.</summary>
+    public static UploadInfo FencedBy(this UploadInfo upload, ITusLock held) =>
+        upload.FencingToken == held.FencingToken ? upload : upload with { FencingToken = held.FencingToken };
 
     /// <summary>
     /// Reads the upload again after a store call failed, to answer with the offset the store really kept rather than a
@@ -66,7 +70,7 @@ internal static class UploadAccess
         try
         {
             using var call = context.StoreCall(clientGone: default);
-            return await context.Store.GetAsync(uploadId, call.Token).ConfigureAwait(false);
+            return await call.AwaitLookup(context.Store.GetAsync(uploadId, call.Token)).ConfigureAwait(false);
         }
 #pragma warning disable CA1031 // The answer goes out without an offset; the failure that matters was logged already.
         catch (Exception exception)

@@ -13,7 +13,9 @@ namespace Tus.Engine;
 /// <param name="Written">How many bytes the write added.</param>
 /// <param name="Error">What to answer, or <see langword="null"/> for success.</param>
 /// <param name="OffsetKnown"><see langword="false"/> when the store failed and could not be asked for its offset either.</param>
-internal readonly record struct WriteOutcome(UploadInfo Upload, long Written, TusError? Error, bool OffsetKnown = true);
+/// <param name="StoreFailed"><see langword="true"/> when the append itself failed or was abandoned: no further call that
+/// changes the upload is made in this request (a store that just timed out would only time out again).</param>
+internal readonly record struct WriteOutcome(UploadInfo Upload, long Written, TusError? Error, bool OffsetKnown = true, bool StoreFailed = false);
 
 /// <summary>
 /// Streams a request body into an upload: the one write path shared by PATCH and creation-with-upload. It caps the body
@@ -80,11 +82,13 @@ internal static class UploadWriter
                 await body.ProbeEndAsync().ConfigureAwait(false);
                 end = body.End;
             }
-#pragma warning disable CA1031 // Whatever the store throws, the client is answered with the offset it really kept.
+#pragma warning disable CA1031 // Every failure of the append is answered the same way: with the offset the store kept.
             catch (Exception exception)
 #pragma warning restore CA1031
             {
-                return await AfterFailedAppendAsync(context, request, upload, exception, call.Reason(), body.BytesRead).ConfigureAwait(false);
+                // The client going away does not cancel this call, so a cancellation is either ours (Reason() says which)
+                // or the store's own (an SDK's timeout): a failure like any other, not a reason to skip the re-read.
+                return await AfterFailedAppendAsync(context, request, upload, held, exception, call.Reason(), body.BytesRead).ConfigureAwait(false);
             }
         }
 
@@ -106,6 +110,13 @@ internal static class UploadWriter
             : null;
         if (verification is { } failed)
         {
+            if (held.Lost.IsCancellationRequested)
+            {
+                // Lost while the bytes were read back: the discard is the next holder's business now.
+                Log.LeaseLost(context.Logger, upload.Id);
+                return new WriteOutcome(updated, written, TusError.LockLost);
+            }
+
             UploadInfo reverted;
             using (var call = context.StoreCall(clientGone: default, held.Lost))
             {
@@ -123,7 +134,7 @@ internal static class UploadWriter
     /// The store's append threw: the bytes it kept are learned from a fresh lookup, never guessed, and the client is
     /// answered with the failure's stable error and that offset.
     /// </summary>
-    private static async ValueTask<WriteOutcome> AfterFailedAppendAsync(EngineContext context, TusRequest request, UploadInfo upload, Exception exception, TusError? abandoned, long bytesRead)
+    private static async ValueTask<WriteOutcome> AfterFailedAppendAsync(EngineContext context, TusRequest request, UploadInfo upload, ITusLock held, Exception exception, TusError? abandoned, long bytesRead)
     {
         var error = abandoned ?? Responses.MapStoreException(exception);
         var kept = await UploadAccess.RereadAfterFailureAsync(context, upload.Id).ConfigureAwait(false);
@@ -138,8 +149,8 @@ internal static class UploadWriter
         }
 
         return kept is null
-            ? new WriteOutcome(upload, 0, error, OffsetKnown: false)
-            : new WriteOutcome(kept, kept.Offset - upload.Offset, error);
+            ? new WriteOutcome(upload, 0, error, OffsetKnown: false, StoreFailed: true)
+            : new WriteOutcome(kept.FencedBy(held), kept.Offset - upload.Offset, error, StoreFailed: true);
     }
 
     private static TusError ErrorFor(BodyEnd end, TusError sizeError) => end switch

@@ -73,10 +73,10 @@ internal static class ExpiredUploadSweeper
                 UploadInfo? current;
                 using (var call = context.StoreCall(cancellationToken, held.Lost))
                 {
-                    current = await call.Await(context.Store.GetAsync(uploadId, call.Token)).ConfigureAwait(false);
+                    current = await call.AwaitLookup(context.Store.GetAsync(uploadId, call.Token)).ConfigureAwait(false);
                 }
 
-                if (current is null || !current.IsExpiredAt(context.Now))
+                if (current is null || !current.IsExpiredAt(context.Now) || held.Lost.IsCancellationRequested)
                 {
                     return false;
                 }

@@ -58,7 +58,9 @@ internal static class TusStartupValidator
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(limit.Token, cancellationToken);
             try
             {
-                errors.AddRange(await check.CheckAsync(linked.Token).ConfigureAwait(false));
+                // WaitAsync: a check that ignores its token (a client library without one) is abandoned at the limit too,
+                // instead of holding the host's start-up forever.
+                errors.AddRange(await check.CheckAsync(linked.Token).AsTask().WaitAsync(linked.Token).ConfigureAwait(false));
             }
             catch (OperationCanceledException) when (limit.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
             {

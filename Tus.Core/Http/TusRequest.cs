@@ -33,8 +33,9 @@ public abstract class TusRequest
     public abstract string? GetHeader(string name);
 
     /// <summary>
-    /// Every request header, each value of a repeated header as a pair of its own, in the order received; names as
-    /// sent. Hooks use it to see (and forward) the whole request.
+    /// Every request header, each value of a repeated header as a pair of its own (in the order received), names as
+    /// sent. Hooks use it to see (and forward) the whole request. The order of different headers is the host's: ASP.NET
+    /// Core, for one, does not keep the order in which they arrived.
     /// </summary>
     /// <returns>The headers; enumerate once.</returns>
     public abstract IEnumerable<KeyValuePair<string, string>> EnumerateHeaders();

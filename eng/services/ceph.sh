@@ -383,14 +383,4 @@ PY
   )
 }
 
-case "${1:-}" in
-  start | stop) mkdir -p "$(dirname "$DIR")"; services_lock "$DIR.lock" ;;
-esac
-case "${1:-}" in
-  install) shift; cmd_install "$@" ;;
-  start) shift; cmd_start "$@" ;;
-  stop) shift; cmd_stop "$@" ;;
-  status) shift; cmd_status "$@" ;;
-  check) shift; cmd_check "$@" ;;
-  *) echo "usage: $0 install|start [--port N]|stop|status|check" >&2; exit 2 ;;
-esac
+services_main "$@"

@@ -102,3 +102,20 @@ services_debian_archive_uri() {
   echo "could not find the Debian archive for '$codename' in the machine's apt sources" >&2
   return 1
 }
+
+# The subcommands every service script offers, dispatched in one place: start and stop hold the service's lock, so two
+# runs never fight over one service's directory. Each script defines cmd_install, cmd_start, cmd_stop, cmd_status and
+# cmd_check and sets DIR, then calls: services_main "$@"
+services_main() {
+  case "${1:-}" in
+    start | stop) mkdir -p "$(dirname "$DIR")"; services_lock "$DIR.lock" ;;
+  esac
+  case "${1:-}" in
+    install) shift; cmd_install "$@" ;;
+    start) shift; cmd_start "$@" ;;
+    stop) shift; cmd_stop "$@" ;;
+    status) shift; cmd_status "$@" ;;
+    check) shift; cmd_check "$@" ;;
+    *) echo "usage: $0 install|start [--port N]|stop|status|check" >&2; exit 2 ;;
+  esac
+}

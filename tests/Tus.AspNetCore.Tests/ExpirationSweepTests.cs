@@ -84,8 +84,8 @@ public sealed class ExpirationSweepTests
     private static List<string> FilesOf(TestServer server, string id) =>
         Directory.EnumerateFiles(server.Directory).Where(f => Path.GetFileName(f).StartsWith(id, StringComparison.Ordinal)).ToList();
 
-    /// <summary>Forwards everything to a file store, except that listing expired uploads always fails.</summary>
-    private sealed class FailingExpirationStore(FileStore inner) : ITusStore, ITusExpirationStore
+    /// <summary>Forwards everything to a file store, except that listing uploads always fails.</summary>
+    private sealed class FailingExpirationStore(FileStore inner) : ITusStore, ITusExpirationStore, ITusListingStore
     {
         private int _failures;
 
@@ -101,6 +101,8 @@ public sealed class ExpirationSweepTests
 
         public ITusChecksumStore? Checksum => inner.Checksum;
 
+        public ITusListingStore? Listing => this;
+
         public ValueTask<UploadInfo> CreateAsync(NewUpload upload, CancellationToken cancellationToken) => inner.CreateAsync(upload, cancellationToken);
 
         public ValueTask<UploadInfo?> GetAsync(string uploadId, CancellationToken cancellationToken) => inner.GetAsync(uploadId, cancellationToken);
@@ -113,7 +115,7 @@ public sealed class ExpirationSweepTests
         public ValueTask<UploadInfo> SetExpiryAsync(UploadInfo upload, DateTimeOffset? expiresAt, CancellationToken cancellationToken) =>
             inner.Expiration!.SetExpiryAsync(upload, expiresAt, cancellationToken);
 
-        public async IAsyncEnumerable<UploadInfo> ListExpiredAsync(DateTimeOffset now, [EnumeratorCancellation] CancellationToken cancellationToken)
+        public async IAsyncEnumerable<UploadInfo> ListAsync([EnumeratorCancellation] CancellationToken cancellationToken)
         {
             Interlocked.Increment(ref _failures);
             await Task.Yield();

@@ -84,7 +84,7 @@ public sealed class ConsulLockerTests
         toSignal.Should().BeLessThan(TimeSpan.FromSeconds(1));
         toGrant.Should().BeLessThan(TimeSpan.FromSeconds(1));
         next.FencingToken.Should().BeGreaterThan(held.FencingToken);
-        TestContext.Current.SendDiagnosticMessage($"release request crossed lockers in {toSignal.TotalMilliseconds:F1} ms; the waiter was granted {toGrant.TotalMilliseconds:F1} ms after the release");
+        TestContext.Current.TestOutputHelper?.WriteLine($"release request crossed lockers in {toSignal.TotalMilliseconds:F1} ms; the waiter was granted {toGrant.TotalMilliseconds:F1} ms after the release");
         await next.DisposeAsync();
     }
 

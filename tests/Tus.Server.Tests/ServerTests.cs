@@ -42,13 +42,17 @@ public sealed class ServerTests
     public async Task Start_LogsEffectiveConfigurationWithSourcesAndExtensions()
     {
         var dir = ServerProcess.NewDirectory();
-        await using var server = await ServerProcess.StartAsync(Loopback(dir, "--max-size", "1000"), new Dictionary<string, string> { ["TUS_LOCK_TIMEOUT"] = "3s" });
+        await using var server = await ServerProcess.StartAsync(
+            Loopback(dir, "--max-size", "1000", "--shutdown-grace-period", "0"),
+            new Dictionary<string, string> { ["TUS_LOCK_TIMEOUT"] = "3s", ["TUS_STORE_CALL_TIMEOUT"] = "90s" });
 
         var log = server.StandardOutput;
 
         log.Should().Contain($"UploadDir = {dir} (--upload-dir)")
             .And.Contain("MaxSize = 1000 (--max-size)")
             .And.Contain("LockTimeout = 3s (TUS_LOCK_TIMEOUT)")
+            .And.Contain("StoreCallTimeout = 90s (TUS_STORE_CALL_TIMEOUT)")
+            .And.Contain("ShutdownGracePeriod = 0 (--shutdown-grace-period)")
             .And.Contain("BasePath = /files/ (default)")
             .And.Contain("Storing uploads in " + dir)
             .And.MatchRegex("extensions: .*creation");
@@ -90,6 +94,8 @@ public sealed class ServerTests
             "--host", "--port", "--base-path", "--upload-dir", "--max-size", "--behind-proxy", "--cors-origins",
             "--cors-allow-credentials", "--disable-cors", "--disable-download", "--disable-termination",
             "--disable-concatenation", "--expiration", "--read-timeout", "--lock-timeout", "--flush-to-disk",
+            "--store-call-timeout", "TUS_STORE_CALL_TIMEOUT", "StoreCallTimeout",
+            "--shutdown-grace-period", "TUS_SHUTDOWN_GRACE_PERIOD", "ShutdownGracePeriod",
             "TUS_HOST", "TUS_PORT", "TUS_UPLOAD_DIR", "TUS_BASE_PATH", "TUS_MAX_SIZE", "UploadDir", "8080", "./data",
         })
         {
@@ -101,11 +107,14 @@ public sealed class ServerTests
     public async Task BadValues_ExitWith2AndReportEveryProblemWithoutAStackTrace()
     {
         var (exitCode, stdout, stderr) = await ServerProcess.RunToExitAsync(
-            ["--port", "eighty", "--read-timeout", "-1", "--max-size", "lots", "--cors-origins", "ftp://example.test/path"]);
+            ["--port", "eighty", "--read-timeout", "-1", "--max-size", "lots", "--cors-origins", "ftp://example.test/path",
+             "--store-call-timeout", "0", "--shutdown-grace-period", "soon"]);
 
         exitCode.Should().Be(2);
         stderr.Should().Contain("Port").And.Contain("eighty")
-            .And.Contain("ReadTimeout").And.Contain("MaxSize").And.Contain("lots");
+            .And.Contain("ReadTimeout").And.Contain("MaxSize").And.Contain("lots")
+            .And.Contain("StoreCallTimeout (--store-call-timeout / TUS_STORE_CALL_TIMEOUT): '0'")
+            .And.Contain("ShutdownGracePeriod (--shutdown-grace-period / TUS_SHUTDOWN_GRACE_PERIOD): 'soon'");
         stderr.Should().NotContain("   at ", "problems are reported as messages, not exceptions");
         stdout.Should().NotContain("Now listening");
     }

@@ -5,7 +5,7 @@ namespace Tus.Core.Tests.Infrastructure;
 
 /// <summary>A store in memory for engine tests, with every capability switchable and failures injectable.</summary>
 internal sealed class InMemoryStore :
-    ITusStore, ITusTerminationStore, ITusConcatenationStore, ITusDeferredLengthStore, ITusExpirationStore, ITusChecksumStore
+    ITusStore, ITusTerminationStore, ITusConcatenationStore, ITusDeferredLengthStore, ITusExpirationStore, ITusChecksumStore, ITusListingStore
 {
     private readonly object _gate = new();
     private readonly Dictionary<string, (UploadInfo Info, MemoryStream Data)> _uploads = new(StringComparer.Ordinal);
@@ -19,6 +19,8 @@ internal sealed class InMemoryStore :
     public bool HasExpiration { get; init; } = true;
 
     public bool HasChecksum { get; init; } = true;
+
+    public bool HasListing { get; init; } = true;
 
     /// <summary>Read the body with small ReadAsync calls instead of CopyToAsync, to exercise both paths.</summary>
     public bool ReadInSmallBuffers { get; init; }
@@ -38,6 +40,8 @@ internal sealed class InMemoryStore :
     public ITusExpirationStore? Expiration => HasExpiration ? this : null;
 
     public ITusChecksumStore? Checksum => HasChecksum ? this : null;
+
+    public ITusListingStore? Listing => HasListing ? this : null;
 
     public int Count
     {
@@ -161,17 +165,18 @@ internal sealed class InMemoryStore :
     public ValueTask<UploadInfo> SetExpiryAsync(UploadInfo upload, DateTimeOffset? expiresAt, CancellationToken cancellationToken) =>
         Update(upload.Id, info => info with { ExpiresAt = expiresAt });
 
-    public async IAsyncEnumerable<UploadInfo> ListExpiredAsync(DateTimeOffset now, [EnumeratorCancellation] CancellationToken cancellationToken)
+    public async IAsyncEnumerable<UploadInfo> ListAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        List<UploadInfo> expired;
+        List<UploadInfo> all;
         lock (_gate)
         {
-            expired = _uploads.Values.Select(e => e.Info with { Offset = e.Data.Length }).Where(i => i.IsExpiredAt(now)).ToList();
+            all = _uploads.Values.Select(e => e.Info with { Offset = e.Data.Length }).ToList();
         }
 
-        foreach (var info in expired)
+        foreach (var info in all)
         {
             await Task.Yield();
+            cancellationToken.ThrowIfCancellationRequested();
             yield return info;
         }
     }

@@ -42,6 +42,9 @@ internal sealed class TestRequest : TusRequest
         return new TestRequest(method, path, pipe.Reader, body.Length);
     }
 
+    /// <summary>A request over any body reader.</summary>
+    public static TestRequest WithReader(string method, string path, PipeReader body, long? contentLength) => new(method, path, body, contentLength);
+
     private TestRequest(string method, string path, PipeReader body, long? contentLength)
         : this(method, path, Stream.Null, contentLength)
     {
