@@ -58,10 +58,17 @@ builder.Services.Configure<HostOptions>(o =>
         o.ShutdownTimeout = needed;
     }
 });
-builder.Services
+var tus = builder.Services
     .AddTus(settings.Apply)
-    .AddFileStore(settings.Apply)
-    .AddMemoryLocker();
+    .AddFileStore(settings.Apply);
+if (settings.Locker == "consul")
+{
+    tus.AddConsulLocker(settings.Apply);
+}
+else
+{
+    tus.AddMemoryLocker();
+}
 
 var app = builder.Build();
 var logger = app.Logger;
@@ -107,6 +114,13 @@ catch (IOException ex)
     // Most often the port is taken: say so without a stack trace.
     await Console.Error.WriteLineAsync($"tus-server: cannot listen on {settings.ListenUrl}: {ex.Message}").ConfigureAwait(false);
     return 1;
+}
+catch (InvalidOperationException ex) when (ex.Message.StartsWith("tus cannot start", StringComparison.Ordinal))
+{
+    // A start-up check failed (a directory that cannot be written, a lock service that does not answer): the message
+    // lists every problem; exit like a bad setting rather than abort with a stack trace.
+    await Console.Error.WriteLineAsync("tus-server: " + ex.Message).ConfigureAwait(false);
+    return 2;
 }
 
 return 0;

@@ -48,6 +48,9 @@ internal static class ServerSettings
         new("StoreCallTimeout", "--store-call-timeout", "TUS_STORE_CALL_TIMEOUT", "60", SettingKind.Duration, "Abandon a storage call that makes no progress this long (answered 503, lock released; waiting for a slow client does not count)."),
         new("ShutdownGracePeriod", "--shutdown-grace-period", "TUS_SHUTDOWN_GRACE_PERIOD", "10", SettingKind.Duration, "On shutdown, bodies end at once; storage calls still running get this long to finish (0: cancelled at once)."),
         new("FlushToDisk", "--flush-to-disk", "TUS_FLUSH_TO_DISK", "false", SettingKind.Flag, "Flush every write to disk before answering (slower, survives power loss)."),
+        new("Locker", "--locker", "TUS_LOCKER", "memory", SettingKind.Text, "How uploads are locked: memory (one server process) or consul (several instances sharing the upload directory or bucket)."),
+        new("ConsulAddress", "--consul-address", "CONSUL_HTTP_ADDR", "", SettingKind.Text, "Consul's HTTP API for --locker consul; empty means http://127.0.0.1:8500. The ACL token comes from CONSUL_HTTP_TOKEN."),
+        new("ConsulKeyPrefix", "--consul-key-prefix", "TUS_CONSUL_KEY_PREFIX", "tus/locks/", SettingKind.Text, "Consul KV folder of the locks; the same for every instance sharing a store, different for different stores."),
     ];
 
     /// <summary>Maps each flag to its configuration key, for <c>AddCommandLine</c>.</summary>
@@ -272,7 +275,15 @@ internal static class ServerSettings
             StoreCallTimeout = Duration("StoreCallTimeout", zeroMeansNone: false) ?? TimeSpan.FromSeconds(60),
             ShutdownGracePeriod = ZeroOrMore("ShutdownGracePeriod"),
             FlushToDisk = Flag("FlushToDisk"),
+            Locker = Value("Locker").ToLowerInvariant(),
+            ConsulAddress = Value("ConsulAddress"),
+            ConsulKeyPrefix = Value("ConsulKeyPrefix"),
         };
+
+        if (configurationValues.Locker is not ("memory" or "consul"))
+        {
+            errors.Add(Describe(Get("Locker"), Value("Locker"), "expected memory or consul"));
+        }
 
         if (errors.Count > 0)
         {
@@ -286,6 +297,13 @@ internal static class ServerSettings
         var storeOptions = new Tus.Stores.FileStoreOptions();
         configurationValues.Apply(storeOptions);
         errors.AddRange(storeOptions.Validate());
+        if (configurationValues.Locker == "consul")
+        {
+            var lockerOptions = new Tus.Lockers.Consul.ConsulLockerOptions();
+            configurationValues.Apply(lockerOptions);
+            errors.AddRange(lockerOptions.Validate());
+        }
+
         return errors.Count > 0 ? (null, errors) : (configurationValues, errors);
     }
 
@@ -424,6 +442,13 @@ internal sealed class ServerConfiguration
 
     public bool FlushToDisk { get; init; }
 
+    /// <summary><c>memory</c> or <c>consul</c>.</summary>
+    public string Locker { get; init; } = "memory";
+
+    public string ConsulAddress { get; init; } = "";
+
+    public string ConsulKeyPrefix { get; init; } = "tus/locks/";
+
     /// <summary>The URL Kestrel listens on.</summary>
     public string ListenUrl =>
         IPAddress.TryParse(Host.Trim('[', ']'), out var address) && address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6
@@ -455,5 +480,13 @@ internal sealed class ServerConfiguration
     {
         options.Directory = UploadDirectory;
         options.FlushToDisk = FlushToDisk;
+    }
+
+    public void Apply(Tus.Lockers.Consul.ConsulLockerOptions options)
+    {
+        // Empty leaves the locker's own default: CONSUL_HTTP_ADDR, then the local agent. The token is read from
+        // CONSUL_HTTP_TOKEN by the locker itself, so that it is never a flag (visible in ps) nor in the start-up log.
+        options.Address = ConsulAddress.Length == 0 ? null : ConsulAddress;
+        options.KeyPrefix = ConsulKeyPrefix;
     }
 }

@@ -45,6 +45,27 @@ base_version="$(dotnet msbuild Tus.Core/Tus.Core.csproj -getProperty:Version)"
 export TUS_PACKAGE_VERSION="$base_version-local.$(date -u +%Y%m%d-%H%M%S)"
 bash "$root/eng/pack.sh" "$TUS_PACKAGE_VERSION"
 
+# 2c. Services the .NET tests need: a Consul agent (eng/services/consul.sh; fetched from Debian's archive once) for the
+#     Consul locker and the multi-instance tests. Its env file is exported; it is stopped when this script exits. If it
+#     cannot be installed or started, those tests report SKIPPED with the reason.
+consul_started=0
+stop_services() {
+  if ((consul_started)); then
+    bash "$root/eng/services/consul.sh" stop || true
+  fi
+}
+trap stop_services EXIT
+step "eng/services/consul.sh install && start"
+if bash "$root/eng/services/consul.sh" install && bash "$root/eng/services/consul.sh" start; then
+  consul_started=1
+  set -a
+  # shellcheck disable=SC1091
+  source "$root/artifacts/services/consul/env"
+  set +a
+else
+  echo "Consul could not be started: the tests that need it will report SKIPPED" >&2
+fi
+
 # 3. .NET tests, one project at a time, each into its own results folder: the trx logger names files by the second,
 #    so projects finishing together in one `dotnet test Tus.slnx` run could overwrite each other's results.
 dotnet_rc=0
