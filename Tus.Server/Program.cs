@@ -48,10 +48,17 @@ builder.WebHost.UseSockets(o =>
     // the system calls on a busy upload, to save an idle keep-alive connection one 4 KiB block.
     o.WaitForDataBeforeAllocatingBuffer = false;
 });
-builder.Services
-    .AddTus(settings.Apply)
-    .AddFileStore(settings.Apply)
-    .AddMemoryLocker();
+var tus = builder.Services.AddTus(settings.Apply);
+if (settings.Store == "s3")
+{
+    tus.AddS3Store(settings.Apply);
+}
+else
+{
+    tus.AddFileStore(settings.Apply);
+}
+
+tus.AddMemoryLocker();
 
 var app = builder.Build();
 var logger = app.Logger;
@@ -64,7 +71,7 @@ foreach (var setting in ServerSettings.All)
     ServerLog.Setting(logger, setting.Key, value, source);
 }
 
-ServerLog.Storage(logger, settings.UploadDirectory);
+ServerLog.Storage(logger, settings.StorageDescription);
 
 // Built now so the landing page can list the extensions; Tus.AspNetCore logs them when the host starts.
 var engine = app.Services.GetRequiredService<TusEngine>();

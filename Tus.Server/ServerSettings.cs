@@ -46,6 +46,14 @@ internal static class ServerSettings
         new("ReadTimeout", "--read-timeout", "TUS_READ_TIMEOUT", "60", SettingKind.Duration, "End a request whose body stays silent this long (what arrived is kept)."),
         new("LockTimeout", "--lock-timeout", "TUS_LOCK_TIMEOUT", "10", SettingKind.Duration, "How long a request waits for another one holding the same upload."),
         new("FlushToDisk", "--flush-to-disk", "TUS_FLUSH_TO_DISK", "false", SettingKind.Flag, "Flush every write to disk before answering (slower, survives power loss)."),
+        new("Store", "--store", "TUS_STORE", "file", SettingKind.Text, "Where uploads are kept: file (--upload-dir) or s3 (--s3-*; region and credentials from AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY or profiles)."),
+        new("S3Bucket", "--s3-bucket", "TUS_S3_BUCKET", "", SettingKind.Text, "S3 bucket for uploads (with --store s3); it must exist."),
+        new("S3Endpoint", "--s3-endpoint", "TUS_S3_ENDPOINT", "", SettingKind.Text, "Endpoint of an S3-compatible server (Ceph RGW, MinIO, R2, ...), e.g. http://127.0.0.1:7480; empty means Amazon S3."),
+        new("S3ObjectPrefix", "--s3-object-prefix", "TUS_S3_OBJECT_PREFIX", "", SettingKind.Text, "Key prefix of the upload objects, e.g. uploads/."),
+        new("S3ForcePathStyle", "--s3-force-path-style", "TUS_S3_FORCE_PATH_STYLE", "false", SettingKind.Flag, "Address buckets as endpoint/bucket (most S3-compatible servers need it)."),
+        new("S3PartSize", "--s3-part-size", "TUS_S3_PART_SIZE", "16777216", SettingKind.Number, "Preferred part size in bytes (at least 5 MiB); parts grow for very large uploads."),
+        new("S3Concurrency", "--s3-concurrency", "TUS_S3_CONCURRENCY", "4", SettingKind.Number, "Parts of one request uploaded at the same time."),
+        new("S3DisableContentHashes", "--s3-disable-content-hashes", "TUS_S3_DISABLE_CONTENT_HASHES", "false", SettingKind.Flag, "Send bodies unsigned (UNSIGNED-PAYLOAD) instead of hashing them with SHA-256 (saves CPU over HTTPS)."),
     ];
 
     /// <summary>Maps each flag to its configuration key, for <c>AddCommandLine</c>.</summary>
@@ -255,7 +263,25 @@ internal static class ServerSettings
             ReadTimeout = Duration("ReadTimeout", zeroMeansNone: false) ?? TimeSpan.FromSeconds(60),
             LockTimeout = Duration("LockTimeout", zeroMeansNone: false) ?? TimeSpan.FromSeconds(10),
             FlushToDisk = Flag("FlushToDisk"),
+            Store = Value("Store").ToLowerInvariant(),
+            S3Bucket = Value("S3Bucket"),
+            S3Endpoint = Value("S3Endpoint"),
+            S3ObjectPrefix = Value("S3ObjectPrefix"),
+            S3ForcePathStyle = Flag("S3ForcePathStyle"),
+            S3PartSize = Number("S3PartSize", Tus.Stores.S3StoreOptions.S3MinPartSize, Tus.Stores.S3StoreOptions.S3MaxPartSize),
+            S3Concurrency = (int)Number("S3Concurrency", 1, 1024),
         };
+        var disableHashes = Flag("S3DisableContentHashes");
+        configurationValues = configurationValues with { S3DisableContentHashes = disableHashes };
+        if (configurationValues.Store is not ("file" or "s3"))
+        {
+            errors.Add(Describe(Get("Store"), Value("Store"), "expected file or s3"));
+        }
+
+        if (configurationValues.S3Endpoint.Length > 0 && !Uri.TryCreate(configurationValues.S3Endpoint, UriKind.Absolute, out _))
+        {
+            errors.Add(Describe(Get("S3Endpoint"), configurationValues.S3Endpoint, "expected an absolute URL such as http://127.0.0.1:7480"));
+        }
 
         if (errors.Count > 0)
         {
@@ -266,9 +292,18 @@ internal static class ServerSettings
         var options = new TusOptions();
         configurationValues.Apply(options);
         errors.AddRange(options.Validate());
-        var storeOptions = new Tus.Stores.FileStoreOptions();
-        configurationValues.Apply(storeOptions);
-        errors.AddRange(storeOptions.Validate());
+        if (configurationValues.Store == "s3")
+        {
+            var s3Options = new Tus.Stores.S3StoreOptions();
+            configurationValues.Apply(s3Options);
+            errors.AddRange(s3Options.Validate());
+        }
+        else
+        {
+            var storeOptions = new Tus.Stores.FileStoreOptions();
+            configurationValues.Apply(storeOptions);
+            errors.AddRange(storeOptions.Validate());
+        }
         return errors.Count > 0 ? (null, errors) : (configurationValues, errors);
     }
 
@@ -369,7 +404,7 @@ internal sealed class TusEnvironmentVariablesConfigurationProvider : Configurati
 }
 
 /// <summary>The server's effective, validated settings.</summary>
-internal sealed class ServerConfiguration
+internal sealed record ServerConfiguration
 {
     public required string Host { get; init; }
 
@@ -403,6 +438,28 @@ internal sealed class ServerConfiguration
 
     public bool FlushToDisk { get; init; }
 
+    /// <summary><c>file</c> or <c>s3</c>.</summary>
+    public string Store { get; init; } = "file";
+
+    public string S3Bucket { get; init; } = "";
+
+    public string S3Endpoint { get; init; } = "";
+
+    public string S3ObjectPrefix { get; init; } = "";
+
+    public bool S3ForcePathStyle { get; init; }
+
+    public long S3PartSize { get; init; } = 16L * 1024 * 1024;
+
+    public int S3Concurrency { get; init; } = 4;
+
+    public bool S3DisableContentHashes { get; init; }
+
+    /// <summary>Where uploads go, for the start-up log.</summary>
+    public string StorageDescription => Store == "s3"
+        ? $"s3://{S3Bucket}/{S3ObjectPrefix}" + (S3Endpoint.Length > 0 ? $" at {S3Endpoint}" : "")
+        : UploadDirectory;
+
     /// <summary>The URL Kestrel listens on.</summary>
     public string ListenUrl =>
         IPAddress.TryParse(Host.Trim('[', ']'), out var address) && address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6
@@ -426,6 +483,20 @@ internal sealed class ServerConfiguration
         {
             options.Cors.AllowedOrigins.Add(origin);
         }
+    }
+
+    public void Apply(Tus.Stores.S3StoreOptions options)
+    {
+        options.Bucket = S3Bucket;
+        options.ObjectPrefix = S3ObjectPrefix;
+        options.Endpoint = S3Endpoint.Length > 0 && Uri.TryCreate(S3Endpoint, UriKind.Absolute, out var endpoint) ? endpoint : null;
+        options.ForcePathStyle = S3ForcePathStyle;
+        options.PreferredPartSize = S3PartSize;
+        options.MaxPartSize = Math.Max(S3PartSize, options.MaxPartSize);
+        options.MaxConcurrentPartUploads = S3Concurrency;
+        options.MaxBufferedParts = Math.Max(options.MaxBufferedParts, (S3Concurrency + 1) * 4);
+        options.DisableContentHashes = S3DisableContentHashes;
+        options.Region = Environment.GetEnvironmentVariable("AWS_REGION") is { Length: > 0 } ? null : (S3Endpoint.Length > 0 ? "us-east-1" : null);
     }
 
     public void Apply(Tus.Stores.FileStoreOptions options)
