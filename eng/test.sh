@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The one command that builds the solution and runs every test: the .NET test projects (xunit, through
-# `dotnet test`), then the end-to-end tests that drive the real Tus.Server with tus-js-client and with Uppy in
+# `dotnet test`, with a real S3 server from eng/services/ceph.sh for the S3 store), then the end-to-end tests that
+# drive the real Tus.Server with tus-js-client and with Uppy in
 # headless Chromium (node --test). Needs the .NET 10 SDK and Node 20 with npm; installs the e2e tests' npm packages
 # and, as root, Debian's Chromium (eng/install-chromium.sh). Idempotent; needs no terminal (CI=true, no stdin).
 # Ends with one line "N passed, N failed, N skipped" and exits non-zero when anything failed.
@@ -44,6 +45,25 @@ step "eng/pack.sh"
 base_version="$(dotnet msbuild Tus.Core/Tus.Core.csproj -getProperty:Version)"
 export TUS_PACKAGE_VERSION="$base_version-local.$(date -u +%Y%m%d-%H%M%S)"
 bash "$root/eng/pack.sh" "$TUS_PACKAGE_VERSION"
+
+# 2c. A real S3 server for the S3 store's tests and the e2e tests on S3: Ceph's RADOS Gateway on 127.0.0.1
+#     (eng/services/ceph.sh: apt-get install as root, then a one-node cluster in RAM), stopped when this script ends.
+#     Its variables (TUS_S3_*) are exported for the .NET tests and node; when Ceph cannot be installed or started,
+#     those tests report SKIPPED and the run fails.
+ceph_rc=0
+ceph_started=0
+stop_ceph() { if ((ceph_started)); then bash "$root/eng/services/ceph.sh" stop || true; fi; }
+trap stop_ceph EXIT
+step "eng/services/ceph.sh install && start"
+if bash "$root/eng/services/ceph.sh" install && bash "$root/eng/services/ceph.sh" start; then
+  ceph_started=1
+  set -a
+  # shellcheck disable=SC1091
+  source "${TUS_CEPH_DIR:-$root/artifacts/services/ceph}/env"
+  set +a
+else
+  ceph_rc=1
+fi
 
 # 3. .NET tests, one project at a time, each into its own results folder: the trx logger names files by the second,
 #    so projects finishing together in one `dotnet test Tus.slnx` run could overwrite each other's results.
@@ -105,6 +125,10 @@ if ((dotnet_rc != 0)); then
 fi
 if ((chromium_rc != 0)); then
   echo "eng/install-chromium.sh exited with $chromium_rc: Chromium could not be installed" >&2
+  status=1
+fi
+if ((ceph_rc != 0)); then
+  echo "eng/services/ceph.sh could not install or start Ceph: the S3 tests were skipped" >&2
   status=1
 fi
 if ((node_rc != 0)); then
