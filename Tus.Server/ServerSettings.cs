@@ -51,8 +51,8 @@ internal static class ServerSettings
         new("S3Endpoint", "--s3-endpoint", "TUS_S3_ENDPOINT", "", SettingKind.Text, "Endpoint of an S3-compatible server (Ceph RGW, MinIO, R2, ...), e.g. http://127.0.0.1:7480; empty means Amazon S3."),
         new("S3ObjectPrefix", "--s3-object-prefix", "TUS_S3_OBJECT_PREFIX", "", SettingKind.Text, "Key prefix of the upload objects, e.g. uploads/."),
         new("S3ForcePathStyle", "--s3-force-path-style", "TUS_S3_FORCE_PATH_STYLE", "false", SettingKind.Flag, "Address buckets as endpoint/bucket (most S3-compatible servers need it)."),
-        new("S3PartSize", "--s3-part-size", "TUS_S3_PART_SIZE", "16777216", SettingKind.Number, "Preferred part size in bytes (at least 5 MiB); parts grow for very large uploads."),
-        new("S3Concurrency", "--s3-concurrency", "TUS_S3_CONCURRENCY", "4", SettingKind.Number, "Parts of one request uploaded at the same time."),
+        new("S3PartSize", "--s3-part-size", "TUS_S3_PART_SIZE", "8388608", SettingKind.Number, "Preferred part size in bytes (at least 5 MiB); parts grow for very large uploads."),
+        new("S3Concurrency", "--s3-concurrency", "TUS_S3_CONCURRENCY", "8", SettingKind.Number, "Parts of one request uploaded at the same time."),
         new("S3DisableContentHashes", "--s3-disable-content-hashes", "TUS_S3_DISABLE_CONTENT_HASHES", "false", SettingKind.Flag, "Send bodies unsigned (UNSIGNED-PAYLOAD) instead of hashing them with SHA-256 (saves CPU over HTTPS)."),
     ];
 
@@ -449,9 +449,9 @@ internal sealed record ServerConfiguration
 
     public bool S3ForcePathStyle { get; init; }
 
-    public long S3PartSize { get; init; } = 16L * 1024 * 1024;
+    public long S3PartSize { get; init; } = 8L * 1024 * 1024;
 
-    public int S3Concurrency { get; init; } = 4;
+    public int S3Concurrency { get; init; } = 8;
 
     public bool S3DisableContentHashes { get; init; }
 
@@ -494,7 +494,7 @@ internal sealed record ServerConfiguration
         options.PreferredPartSize = S3PartSize;
         options.MaxPartSize = Math.Max(S3PartSize, options.MaxPartSize);
         options.MaxConcurrentPartUploads = S3Concurrency;
-        options.MaxBufferedParts = Math.Max(options.MaxBufferedParts, (S3Concurrency + 1) * 4);
+        options.MaxBufferedParts = Math.Max(options.MaxBufferedParts, (S3Concurrency + 1) * 2);
         options.DisableContentHashes = S3DisableContentHashes;
         options.Region = Environment.GetEnvironmentVariable("AWS_REGION") is { Length: > 0 } ? null : (S3Endpoint.Length > 0 ? "us-east-1" : null);
     }
