@@ -317,8 +317,9 @@ internal static partial class Driver
         {
             try
             {
-                peakRss = PeakRss(process.Id);
-                cpu = Cpu(process.Id);
+                // Max: the last sample may find the process a zombie, with no memory figures left.
+                peakRss = Math.Max(peakRss, PeakRss(process.Id));
+                cpu = Math.Max(cpu, Cpu(process.Id));
             }
             catch (IOException)
             {
