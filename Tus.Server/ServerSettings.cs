@@ -53,6 +53,7 @@ internal static class ServerSettings
         new("S3ForcePathStyle", "--s3-force-path-style", "TUS_S3_FORCE_PATH_STYLE", "false", SettingKind.Flag, "Address buckets as endpoint/bucket (most S3-compatible servers need it)."),
         new("S3PartSize", "--s3-part-size", "TUS_S3_PART_SIZE", "8388608", SettingKind.Number, "Preferred part size in bytes (at least 5 MiB); parts grow for very large uploads."),
         new("S3Concurrency", "--s3-concurrency", "TUS_S3_CONCURRENCY", "8", SettingKind.Number, "Parts of one request uploaded at the same time."),
+        new("S3MemoryBuffers", "--s3-memory-buffers", "TUS_S3_MEMORY_BUFFERS", "false", SettingKind.Flag, "Buffer parts in memory (bounded: twice the concurrency, one part each) instead of temporary files."),
         new("S3DisableContentHashes", "--s3-disable-content-hashes", "TUS_S3_DISABLE_CONTENT_HASHES", "false", SettingKind.Flag, "Send bodies unsigned (UNSIGNED-PAYLOAD) instead of hashing them with SHA-256 (saves CPU over HTTPS)."),
     ];
 
@@ -272,7 +273,8 @@ internal static class ServerSettings
             S3Concurrency = (int)Number("S3Concurrency", 1, 1024),
         };
         var disableHashes = Flag("S3DisableContentHashes");
-        configurationValues = configurationValues with { S3DisableContentHashes = disableHashes };
+        var memoryBuffers = Flag("S3MemoryBuffers");
+        configurationValues = configurationValues with { S3DisableContentHashes = disableHashes, S3MemoryBuffers = memoryBuffers };
         if (configurationValues.Store is not ("file" or "s3"))
         {
             errors.Add(Describe(Get("Store"), Value("Store"), "expected file or s3"));
@@ -455,6 +457,8 @@ internal sealed record ServerConfiguration
 
     public bool S3DisableContentHashes { get; init; }
 
+    public bool S3MemoryBuffers { get; init; }
+
     /// <summary>Where uploads go, for the start-up log.</summary>
     public string StorageDescription => Store == "s3"
         ? $"s3://{S3Bucket}/{S3ObjectPrefix}" + (S3Endpoint.Length > 0 ? $" at {S3Endpoint}" : "")
@@ -496,6 +500,7 @@ internal sealed record ServerConfiguration
         options.MaxConcurrentPartUploads = S3Concurrency;
         options.MaxBufferedParts = Math.Max(options.MaxBufferedParts, (S3Concurrency + 1) * 2);
         options.DisableContentHashes = S3DisableContentHashes;
+        options.BufferInMemory = S3MemoryBuffers;
         options.Region = Environment.GetEnvironmentVariable("AWS_REGION") is { Length: > 0 } ? null : (S3Endpoint.Length > 0 ? "us-east-1" : null);
     }
 

@@ -120,6 +120,8 @@ internal static partial class Driver
         {
             ("Tus.Server S3, 1 PATCH", s => TusAsync("Tus.Server S3, 1 PATCH", node: false, s, s)),
             ("Tus.Server S3, 64 MiB PATCHes", s => TusAsync("Tus.Server S3, 64 MiB PATCHes", node: false, s, 64 * Settings.MiB)),
+            ("Tus.Server S3 --s3-memory-buffers, 1 PATCH", s => TusAsync("Tus.Server S3 --s3-memory-buffers, 1 PATCH", node: false, s, s, "--s3-memory-buffers")),
+            ("Tus.Server S3 --s3-memory-buffers, 64 MiB PATCHes", s => TusAsync("Tus.Server S3 --s3-memory-buffers, 64 MiB PATCHes", node: false, s, 64 * Settings.MiB, "--s3-memory-buffers")),
             ("direct AWS SDK multipart", DirectAsync),
             ("@tus/s3-store, 1 PATCH", s => TusAsync("@tus/s3-store, 1 PATCH", node: true, s, s)),
             ("@tus/s3-store, 64 MiB PATCHes", s => TusAsync("@tus/s3-store, 64 MiB PATCHes", node: true, s, 64 * Settings.MiB)),
@@ -189,7 +191,7 @@ internal static partial class Driver
 
             var mbps = size / m.Seconds / 1e6;
             var vsDirect = Throughput("direct AWS SDK multipart") is { } d && name.StartsWith("Tus.Server", StringComparison.Ordinal) ? $"{size / m.Seconds / d:F2}x" : "";
-            var peer = name.Replace("Tus.Server S3", "@tus/s3-store", StringComparison.Ordinal);
+            var peer = name.Replace("Tus.Server S3 --s3-memory-buffers", "@tus/s3-store", StringComparison.Ordinal).Replace("Tus.Server S3", "@tus/s3-store", StringComparison.Ordinal);
             var vsPeer = name.StartsWith("Tus.Server", StringComparison.Ordinal) && Throughput(peer) is { } p ? $"{size / m.Seconds / p:F2}x" : "";
             text.AppendLine(CultureInfo.InvariantCulture,
                 $"| {name}{(m.Failed > 0 ? $" ({m.Failed} failed)" : "")} | {mbps:F0} | {size / m.Seconds / Settings.MiB:F0} | {m.Cpu:F2} | {m.Rss / Settings.MiB:F0} | {m.Temp / Settings.MiB:F0} | {vsDirect} | {vsPeer} |");
@@ -211,7 +213,7 @@ internal static partial class Driver
         return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
     }
 
-    private static async Task<Run> TusAsync(string name, bool node, long size, long patchSize)
+    private static async Task<Run> TusAsync(string name, bool node, long size, long patchSize, params string[] extraArgs)
     {
         var temp = Directory.CreateTempSubdirectory("tus-bench-s3-");
         var prefix = "run-" + Guid.NewGuid().ToString("N")[..8] + "/";
@@ -219,7 +221,7 @@ internal static partial class Driver
             ? new ProcessStartInfo("node", [Path.Combine(Root, "bench", "node", "s3-server.mjs")])
             : new ProcessStartInfo("dotnet", [
                 Path.Combine(Root, "Tus.Server", "bin", "Release", "net10.0", "Tus.Server.dll"), "--host", "127.0.0.1", "--port", "0",
-                "--store", "s3", "--s3-bucket", Settings.Bucket, "--s3-endpoint", Settings.Endpoint, "--s3-force-path-style", "--s3-object-prefix", prefix]);
+                "--store", "s3", "--s3-bucket", Settings.Bucket, "--s3-endpoint", Settings.Endpoint, "--s3-force-path-style", "--s3-object-prefix", prefix, .. extraArgs]);
         start.Environment["TMPDIR"] = temp.FullName;
         start.Environment["AWS_ACCESS_KEY_ID"] = Environment.GetEnvironmentVariable("TUS_S3_ACCESS_KEY");
         start.Environment["AWS_SECRET_ACCESS_KEY"] = Environment.GetEnvironmentVariable("TUS_S3_SECRET_KEY");
