@@ -58,9 +58,16 @@ builder.Services.Configure<HostOptions>(o =>
         o.ShutdownTimeout = needed;
     }
 });
-var tus = builder.Services
-    .AddTus(settings.Apply)
-    .AddFileStore(settings.Apply);
+var tus = builder.Services.AddTus(settings.Apply);
+if (settings.Store == "s3")
+{
+    tus.AddS3Store(settings.Apply);
+}
+else
+{
+    tus.AddFileStore(settings.Apply);
+}
+
 if (settings.Locker == "consul")
 {
     tus.AddConsulLocker(settings.Apply);
@@ -81,7 +88,7 @@ foreach (var setting in ServerSettings.All)
     ServerLog.Setting(logger, setting.Key, value, source);
 }
 
-ServerLog.Storage(logger, settings.UploadDirectory);
+ServerLog.Storage(logger, settings.StorageDescription);
 
 // Built now so the landing page can list the extensions; Tus.AspNetCore logs them when the host starts.
 var engine = app.Services.GetRequiredService<TusEngine>();

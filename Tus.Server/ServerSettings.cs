@@ -51,6 +51,15 @@ internal static class ServerSettings
         new("Locker", "--locker", "TUS_LOCKER", "memory", SettingKind.Text, "How uploads are locked: memory (one server process) or consul (several instances sharing the upload directory or bucket)."),
         new("ConsulAddress", "--consul-address", "CONSUL_HTTP_ADDR", "", SettingKind.Text, "Consul's HTTP API for --locker consul; empty means http://127.0.0.1:8500. The ACL token comes from CONSUL_HTTP_TOKEN."),
         new("ConsulKeyPrefix", "--consul-key-prefix", "TUS_CONSUL_KEY_PREFIX", "tus/locks/", SettingKind.Text, "Consul KV folder of the locks; the same for every instance sharing a store, different for different stores."),
+        new("Store", "--store", "TUS_STORE", "file", SettingKind.Text, "Where uploads are kept: file (--upload-dir) or s3 (--s3-*; region and credentials from AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY or profiles)."),
+        new("S3Bucket", "--s3-bucket", "TUS_S3_BUCKET", "", SettingKind.Text, "S3 bucket for uploads (with --store s3); it must exist."),
+        new("S3Endpoint", "--s3-endpoint", "TUS_S3_ENDPOINT", "", SettingKind.Text, "Endpoint of an S3-compatible server (Ceph RGW, MinIO, R2, ...), e.g. http://127.0.0.1:7480; empty means Amazon S3."),
+        new("S3ObjectPrefix", "--s3-object-prefix", "TUS_S3_OBJECT_PREFIX", "", SettingKind.Text, "Key prefix of the upload objects, e.g. uploads/."),
+        new("S3ForcePathStyle", "--s3-force-path-style", "TUS_S3_FORCE_PATH_STYLE", "false", SettingKind.Flag, "Address buckets as endpoint/bucket (most S3-compatible servers need it)."),
+        new("S3PartSize", "--s3-part-size", "TUS_S3_PART_SIZE", "8388608", SettingKind.Number, "Preferred part size in bytes (at least 5 MiB); parts grow for very large uploads."),
+        new("S3Concurrency", "--s3-concurrency", "TUS_S3_CONCURRENCY", "8", SettingKind.Number, "Parts of one request uploaded at the same time."),
+        new("S3MemoryBuffers", "--s3-memory-buffers", "TUS_S3_MEMORY_BUFFERS", "false", SettingKind.Flag, "Buffer parts in memory (bounded: twice the concurrency, one part each) instead of temporary files."),
+        new("S3DisableContentHashes", "--s3-disable-content-hashes", "TUS_S3_DISABLE_CONTENT_HASHES", "false", SettingKind.Flag, "Send bodies unsigned (UNSIGNED-PAYLOAD) instead of hashing them with SHA-256 (saves CPU over HTTPS)."),
     ];
 
     /// <summary>Maps each flag to its configuration key, for <c>AddCommandLine</c>.</summary>
@@ -278,7 +287,26 @@ internal static class ServerSettings
             Locker = Value("Locker").ToLowerInvariant(),
             ConsulAddress = Value("ConsulAddress"),
             ConsulKeyPrefix = Value("ConsulKeyPrefix"),
+            Store = Value("Store").ToLowerInvariant(),
+            S3Bucket = Value("S3Bucket"),
+            S3Endpoint = Value("S3Endpoint"),
+            S3ObjectPrefix = Value("S3ObjectPrefix"),
+            S3ForcePathStyle = Flag("S3ForcePathStyle"),
+            S3PartSize = Number("S3PartSize", Tus.Stores.S3StoreOptions.S3MinPartSize, Tus.Stores.S3StoreOptions.S3MaxPartSize),
+            S3Concurrency = (int)Number("S3Concurrency", 1, 1024),
         };
+        var disableHashes = Flag("S3DisableContentHashes");
+        var memoryBuffers = Flag("S3MemoryBuffers");
+        configurationValues = configurationValues with { S3DisableContentHashes = disableHashes, S3MemoryBuffers = memoryBuffers };
+        if (configurationValues.Store is not ("file" or "s3"))
+        {
+            errors.Add(Describe(Get("Store"), Value("Store"), "expected file or s3"));
+        }
+
+        if (configurationValues.S3Endpoint.Length > 0 && !Uri.TryCreate(configurationValues.S3Endpoint, UriKind.Absolute, out _))
+        {
+            errors.Add(Describe(Get("S3Endpoint"), configurationValues.S3Endpoint, "expected an absolute URL such as http://127.0.0.1:7480"));
+        }
 
         if (configurationValues.Locker is not ("memory" or "consul"))
         {
@@ -294,9 +322,19 @@ internal static class ServerSettings
         var options = new TusOptions();
         configurationValues.Apply(options);
         errors.AddRange(options.Validate());
-        var storeOptions = new Tus.Stores.FileStoreOptions();
-        configurationValues.Apply(storeOptions);
-        errors.AddRange(storeOptions.Validate());
+        if (configurationValues.Store == "s3")
+        {
+            var s3Options = new Tus.Stores.S3StoreOptions();
+            configurationValues.Apply(s3Options);
+            errors.AddRange(s3Options.Validate());
+        }
+        else
+        {
+            var storeOptions = new Tus.Stores.FileStoreOptions();
+            configurationValues.Apply(storeOptions);
+            errors.AddRange(storeOptions.Validate());
+        }
+
         if (configurationValues.Locker == "consul")
         {
             var lockerOptions = new Tus.Lockers.Consul.ConsulLockerOptions();
@@ -404,7 +442,7 @@ internal sealed class TusEnvironmentVariablesConfigurationProvider : Configurati
 }
 
 /// <summary>The server's effective, validated settings.</summary>
-internal sealed class ServerConfiguration
+internal sealed record ServerConfiguration
 {
     public required string Host { get; init; }
 
@@ -449,6 +487,30 @@ internal sealed class ServerConfiguration
 
     public string ConsulKeyPrefix { get; init; } = "tus/locks/";
 
+    /// <summary><c>file</c> or <c>s3</c>.</summary>
+    public string Store { get; init; } = "file";
+
+    public string S3Bucket { get; init; } = "";
+
+    public string S3Endpoint { get; init; } = "";
+
+    public string S3ObjectPrefix { get; init; } = "";
+
+    public bool S3ForcePathStyle { get; init; }
+
+    public long S3PartSize { get; init; } = 8L * 1024 * 1024;
+
+    public int S3Concurrency { get; init; } = 8;
+
+    public bool S3DisableContentHashes { get; init; }
+
+    public bool S3MemoryBuffers { get; init; }
+
+    /// <summary>Where uploads go, for the start-up log.</summary>
+    public string StorageDescription => Store == "s3"
+        ? $"s3://{S3Bucket}/{S3ObjectPrefix}" + (S3Endpoint.Length > 0 ? $" at {S3Endpoint}" : "")
+        : UploadDirectory;
+
     /// <summary>The URL Kestrel listens on.</summary>
     public string ListenUrl =>
         IPAddress.TryParse(Host.Trim('[', ']'), out var address) && address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6
@@ -474,6 +536,21 @@ internal sealed class ServerConfiguration
         {
             options.Cors.AllowedOrigins.Add(origin);
         }
+    }
+
+    public void Apply(Tus.Stores.S3StoreOptions options)
+    {
+        options.Bucket = S3Bucket;
+        options.ObjectPrefix = S3ObjectPrefix;
+        options.Endpoint = S3Endpoint.Length > 0 && Uri.TryCreate(S3Endpoint, UriKind.Absolute, out var endpoint) ? endpoint : null;
+        options.ForcePathStyle = S3ForcePathStyle;
+        options.PreferredPartSize = S3PartSize;
+        options.MaxPartSize = Math.Max(S3PartSize, options.MaxPartSize);
+        options.MaxConcurrentPartUploads = S3Concurrency;
+        options.MaxBufferedParts = Math.Max(options.MaxBufferedParts, (S3Concurrency + 1) * 2);
+        options.DisableContentHashes = S3DisableContentHashes;
+        options.BufferInMemory = S3MemoryBuffers;
+        options.Region = Environment.GetEnvironmentVariable("AWS_REGION") is { Length: > 0 } ? null : (S3Endpoint.Length > 0 ? "us-east-1" : null);
     }
 
     public void Apply(Tus.Stores.FileStoreOptions options)

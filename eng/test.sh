@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The one command that builds the solution and runs every test: the .NET test projects (xunit, through
-# `dotnet test`), then the end-to-end tests that drive the real Tus.Server with tus-js-client and with Uppy in
+# `dotnet test`, with a real S3 server from eng/services/ceph.sh for the S3 store), then the end-to-end tests that
+# drive the real Tus.Server with tus-js-client and with Uppy in
 # headless Chromium (node --test). Needs the .NET 10 SDK and Node 20 with npm; installs the e2e tests' npm packages
 # and, as root, Debian's Chromium (eng/install-chromium.sh). Idempotent; needs no terminal (CI=true, no stdin).
 # Ends with one line "N passed, N failed, N skipped" and exits non-zero when anything failed.
@@ -45,16 +46,35 @@ base_version="$(dotnet msbuild Tus.Core/Tus.Core.csproj -getProperty:Version)"
 export TUS_PACKAGE_VERSION="$base_version-local.$(date -u +%Y%m%d-%H%M%S)"
 bash "$root/eng/pack.sh" "$TUS_PACKAGE_VERSION"
 
-# 2c. Services the .NET tests need: a Consul agent (eng/services/consul.sh; fetched from Debian's archive once) for the
-#     Consul locker and the multi-instance tests. Its env file is exported; it is stopped when this script exits. If it
-#     cannot be installed or started, those tests report SKIPPED with the reason.
+# 2c. Real services the .NET and e2e tests need, on 127.0.0.1, stopped by PID when this script exits:
+#     - Ceph's RADOS Gateway (eng/services/ceph.sh: apt-get install as root, then a one-node cluster in RAM), a real S3
+#       server for the S3 store's tests and the e2e tests on S3 (variables TUS_S3_*);
+#     - a Consul agent (eng/services/consul.sh: Debian's package fetched once, unpacked, run as a -dev agent) for the
+#       Consul locker and the multi-instance tests (CONSUL_HTTP_ADDR, TUS_CONSUL_ADDRESS).
+#     Their env files are exported. A service that cannot be installed or started makes its tests report SKIPPED, and
+#     the run fails: CI must provide every service.
+services_rc=0
+ceph_started=0
 consul_started=0
 stop_services() {
-  if ((consul_started)); then
-    bash "$root/eng/services/consul.sh" stop || true
-  fi
+  if ((ceph_started)); then bash "$root/eng/services/ceph.sh" stop || true; fi
+  if ((consul_started)); then bash "$root/eng/services/consul.sh" stop || true; fi
 }
 trap stop_services EXIT
+# The OSD keeps objects in RAM (memstore) and RGW frees deleted ones hours later, so the S3 tests get 4 GiB (used
+# only as written) rather than the script's 1 GiB default.
+export TUS_CEPH_MEMSTORE_BYTES="${TUS_CEPH_MEMSTORE_BYTES:-4294967296}"
+step "eng/services/ceph.sh install && start"
+if bash "$root/eng/services/ceph.sh" install && bash "$root/eng/services/ceph.sh" start; then
+  ceph_started=1
+  set -a
+  # shellcheck disable=SC1091
+  source "${TUS_CEPH_DIR:-$root/artifacts/services/ceph}/env"
+  set +a
+else
+  services_rc=1
+  echo "Ceph RGW could not be started: the S3 tests will report SKIPPED" >&2
+fi
 step "eng/services/consul.sh install && start"
 if bash "$root/eng/services/consul.sh" install && bash "$root/eng/services/consul.sh" start; then
   consul_started=1
@@ -63,6 +83,7 @@ if bash "$root/eng/services/consul.sh" install && bash "$root/eng/services/consu
   source "$root/artifacts/services/consul/env"
   set +a
 else
+  services_rc=1
   echo "Consul could not be started: the tests that need it will report SKIPPED" >&2
 fi
 
@@ -126,6 +147,10 @@ if ((dotnet_rc != 0)); then
 fi
 if ((chromium_rc != 0)); then
   echo "eng/install-chromium.sh exited with $chromium_rc: Chromium could not be installed" >&2
+  status=1
+fi
+if ((services_rc != 0)); then
+  echo "a service (Ceph RGW or Consul, eng/services/) could not be installed or started: its tests were skipped" >&2
   status=1
 fi
 if ((node_rc != 0)); then

@@ -134,6 +134,12 @@ public sealed class TusError
     /// </summary>
     public static TusError LockLost { get; } = new("ERR_LOCK_LOST", 503, "the lock on this upload was lost; try again");
 
+    /// <summary>
+    /// 503: the lock service (a distributed locker's backend) cannot be reached, so the upload could not be locked;
+    /// nothing was changed and the client retries. Lockers throw a <see cref="Stores.TusStoreException"/> with this error.
+    /// </summary>
+    public static TusError LockerUnavailable { get; } = new("ERR_LOCKER_UNAVAILABLE", 503, "the lock service is temporarily unavailable; try again");
+
     /// <summary>503: a storage call did not finish within the store-call timeout; what was stored is kept.</summary>
     public static TusError StoreTimeout { get; } = new("ERR_STORE_TIMEOUT", 503, "storage did not answer in time; try again");
 
@@ -154,6 +160,6 @@ public sealed class TusError
         UploadSizeExceeded, LockTimeout, UploadNotFinished, InvalidConcat, ModifyFinal, UploadLengthAlreadySet,
         InvalidChecksum, UnsupportedChecksumAlgorithm, ChecksumMismatch, UploadInterrupted, ReadTimeout,
         ConnectionReset, ServerShutdown, OriginNotAllowed, MethodNotAllowed, UploadRejected, UploadAlreadyExists,
-        RangeNotSatisfiable, StorageFull, StoreUnavailable, LockLost, StoreTimeout, QuotaExceeded, InternalServerError,
+        RangeNotSatisfiable, StorageFull, StoreUnavailable, LockLost, LockerUnavailable, StoreTimeout, QuotaExceeded, InternalServerError,
     ];
 }

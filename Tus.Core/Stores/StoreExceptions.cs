@@ -3,14 +3,15 @@ using Tus.Protocol;
 namespace Tus.Stores;
 
 /// <summary>
-/// A store failure with a stable <see cref="TusError"/>: the engine answers it with that error's status and code, and
+/// A store (or locker) failure with a stable <see cref="TusError"/>: the engine answers it with that error's status and code, and
 /// uses the code in logs and metrics. Anything else a store throws becomes a 500 with a generic body; no exception
 /// message ever reaches a client.
 /// </summary>
 /// <remarks>
 /// Throw one of the predefined kinds (<see cref="UploadNotFoundException"/>, <see cref="UploadAlreadyExistsException"/>,
 /// <see cref="StorageFullException"/>, <see cref="StoreUnavailableException"/>, <see cref="QuotaExceededException"/>) or
-/// this class itself with an error of your own.
+/// this class itself with an error of your own. A locker whose backend is unreachable throws this class with
+/// <see cref="TusError.LockerUnavailable"/>.
 /// </remarks>
 public class TusStoreException : Exception
 {

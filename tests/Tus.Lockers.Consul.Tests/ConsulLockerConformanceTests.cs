@@ -8,10 +8,8 @@ namespace Tus.Lockers.Consul.Tests;
 /// A new <see cref="ConsulLocker"/> per test, in a key prefix of its own, against the real agent; the peer is a second
 /// locker on the same prefix, as another server process would be. Leases are lost by destroying the lock's session.
 /// </summary>
-public sealed class ConsulLockerConformanceFixture : ILockerFixture
+public sealed class ConsulLockerConformanceFixture : ILeaseLossFixture
 {
-    public bool CanLoseLease => true;
-
     public ValueTask<ITusLocker> CreateLockerAsync(CancellationToken cancellationToken)
     {
         var address = ConsulAgent.Require();

@@ -1,0 +1,494 @@
+using System.Globalization;
+using System.Net;
+using Amazon;
+using Amazon.S3;
+using Amazon.S3.Model;
+using Tus.Protocol;
+using Tus.Stores.Internal;
+
+namespace Tus.Stores;
+
+/// <summary>
+/// A tus store that keeps uploads in Amazon S3 or an S3-compatible server (Ceph RGW, MinIO, R2, Wasabi). It serves every
+/// capability: termination, concatenation, deferred length, expiration, checksum and listing.
+/// </summary>
+/// <remarks>
+/// <para>Each upload is one JSON info object, <c>{MetadataPrefix}{id}.info</c> (length, exact metadata, concatenation,
+/// times), and its data: the object <c>{ObjectPrefix}{id}</c>, which becomes the finished file, plus, while the upload
+/// is unfinished, one object <c>{ObjectPrefix}{id}.seg.{offset}</c> per request that added data after the first.
+/// Every request body is cut into parts buffered in bounded temporary storage and uploaded concurrently as one
+/// multipart upload while it still arrives, completed when the body ends (a single PUT when it fits in one part). A
+/// piece smaller than <see cref="S3StoreOptions.MinPartSize"/> left at the end is joined with the next request's bytes
+/// into one object. When the last byte arrives, the pieces are assembled into <c>{ObjectPrefix}{id}</c> with server-side
+/// part copies (an upload sent in one request is written there directly, with no copy).</para>
+/// <para>Why not leave an unfinished upload's data in an open multipart upload, as tusd does: S3 cannot read the
+/// parts of an unfinished multipart upload, nor delete one, and the store contract reads unfinished uploads back
+/// (downloads, checksum trailers) and takes unverified bytes back exactly (checksum). Objects can be read and deleted.</para>
+/// <para>The offset is never stored: it is the end of the contiguous data objects, found with one listing, in
+/// parallel with the info read, on every lookup, and carried in <see cref="UploadInfo.StoreState"/> for the rest of
+/// the request. Objects replace each other atomically, so a crash at any point leaves an offset that counts only
+/// bytes S3 holds.</para>
+/// <para>The final object carries Content-Type from the <c>filetype</c> metadata and the metadata S3 can hold (printable
+/// ASCII, non-ASCII characters replaced with <c>?</c>, at most 2 KB); the info object keeps the exact bytes.</para>
+/// </remarks>
+public sealed partial class S3Store : ITusStore, IDisposable
+{
+    private const string SegmentMarker = ".seg.";
+    private const string InfoSuffix = ".info";
+
+    private readonly IAmazonS3 _client;
+    private readonly bool _ownsClient;
+    private readonly S3StoreOptions _options;
+    private readonly string _bucket;
+    private readonly string _objectPrefix;
+    private readonly string _metadataPrefix;
+    private readonly TimeProvider _timeProvider;
+    private readonly PartBufferPool _buffers;
+
+    /// <summary>Creates the store with an S3 client built from the options (endpoint, path style, checksum modes, region)
+    /// and the SDK's credential chain.</summary>
+    /// <param name="options">The options; validated and copied here, so later changes have no effect.</param>
+    /// <param name="timeProvider">The clock, for the creation time of an upload that comes without one.</param>
+    /// <exception cref="ArgumentException">The options are invalid; the message lists every problem.</exception>
+    public S3Store(S3StoreOptions options, TimeProvider timeProvider)
+        : this(options, CreateClient(Validated(options)), timeProvider, ownsClient: true)
+    {
+    }
+
+    /// <summary>Creates the store over a client of your own (its configuration is yours: see
+    /// <see cref="CreateClientConfig"/> for the settings S3-compatible servers need). The store does not dispose it.</summary>
+    /// <param name="options">The options; validated and copied here. Endpoint, region and checksum modes are the client's.</param>
+    /// <param name="client">The S3 client.</param>
+    /// <param name="timeProvider">The clock, for the creation time of an upload that comes without one.</param>
+    /// <exception cref="ArgumentException">The options are invalid; the message lists every problem.</exception>
+    public S3Store(S3StoreOptions options, IAmazonS3 client, TimeProvider timeProvider)
+        : this(options, client, timeProvider, ownsClient: false)
+    {
+    }
+
+    private S3Store(S3StoreOptions options, IAmazonS3 client, TimeProvider timeProvider, bool ownsClient)
+    {
+        Validated(options);
+        ArgumentNullException.ThrowIfNull(client);
+        ArgumentNullException.ThrowIfNull(timeProvider);
+        _options = Copy(options);
+        _client = client;
+        _ownsClient = ownsClient;
+        _bucket = options.Bucket!;
+        _objectPrefix = options.ObjectPrefix;
+        _metadataPrefix = options.EffectiveMetadataPrefix;
+        _timeProvider = timeProvider;
+        string? directory = null;
+        if (!options.BufferInMemory)
+        {
+            directory = Path.GetFullPath(options.EffectiveTemporaryDirectory);
+            Directory.CreateDirectory(directory);
+            PartBufferPool.SweepAbandonedFiles(directory);
+        }
+
+        _buffers = new PartBufferPool(options.MaxBufferedParts, directory);
+    }
+
+    /// <summary>The configuration the store gives the clients it builds from <paramref name="options"/>: endpoint, path
+    /// style, region, and the checksum modes S3-compatible servers need.</summary>
+    /// <param name="options">The options.</param>
+    /// <returns>A new configuration.</returns>
+    public static AmazonS3Config CreateClientConfig(S3StoreOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var config = new AmazonS3Config
+        {
+            ForcePathStyle = options.ForcePathStyle,
+            RequestChecksumCalculation = options.RequestChecksumCalculation,
+            ResponseChecksumValidation = options.ResponseChecksumValidation,
+        };
+        if (options.Region is { } region)
+        {
+            config.RegionEndpoint = RegionEndpoint.GetBySystemName(region);
+        }
+
+        if (options.Endpoint is { } endpoint)
+        {
+            config.ServiceURL = endpoint.ToString();
+            if (options.Region is { } signingRegion)
+            {
+                config.AuthenticationRegion = signingRegion;
+            }
+        }
+
+        return config;
+    }
+
+    /// <inheritdoc />
+    public ITusTerminationStore? Termination => this;
+
+    /// <inheritdoc />
+    public ITusConcatenationStore? Concatenation => this;
+
+    /// <inheritdoc />
+    public ITusDeferredLengthStore? DeferredLength => this;
+
+    /// <inheritdoc />
+    public ITusExpirationStore? Expiration => this;
+
+    /// <inheritdoc />
+    public ITusChecksumStore? Checksum => this;
+
+    /// <inheritdoc />
+    public ITusListingStore? Listing => this;
+
+    /// <summary>The directory of part buffer files, or <see langword="null"/> when parts are buffered in memory.</summary>
+    public string? TemporaryDirectory => _buffers.Directory;
+
+    /// <inheritdoc />
+    /// <remarks>The info object is written with <c>If-None-Match: *</c>, so of two racing creations exactly one succeeds.
+    /// A zero-length upload gets its (empty) final object at once.</remarks>
+    /// <exception cref="UploadAlreadyExistsException">An upload with that id exists already.</exception>
+    public async ValueTask<UploadInfo> CreateAsync(NewUpload upload, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(upload);
+        UploadId.ThrowIfInvalid(upload.Id, nameof(upload));
+        if (upload.Length is < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(upload), upload.Length, "The length of an upload cannot be negative.");
+        }
+
+        if (upload.Concatenation is { IsFinal: true } final && final.PartialIds.Any(id => !UploadId.IsValid(id)))
+        {
+            throw new ArgumentException("A partial upload id of the final upload is not a valid upload id.", nameof(upload));
+        }
+
+        var document = S3InfoDocument.From(upload, upload.CreatedAt == default ? _timeProvider.GetUtcNow() : upload.CreatedAt);
+        var infoKey = InfoKey(upload.Id);
+        try
+        {
+            await S3Async(
+                static (s, args, ct) => s._client.PutObjectAsync(s.PutRequest(args.Key, new MemoryStream(args.Body), "application/json", ifNoneMatch: true), ct),
+                (Key: infoKey, Body: document.Serialize()),
+                "creating " + infoKey,
+                cancellationToken).ConfigureAwait(false);
+        }
+        catch (AmazonS3Exception e) when (e.StatusCode is HttpStatusCode.PreconditionFailed or HttpStatusCode.Conflict)
+        {
+            throw new UploadAlreadyExistsException(upload.Id);
+        }
+
+        var state = new S3UploadState(document, [], []);
+        if (upload.Length == 0)
+        {
+            await PutDataAsync(upload.Id, 0, new MemoryStream(), document, cancellationToken).ConfigureAwait(false);
+            state.Segments.Add(new Segment(0, 0, DataKey(upload.Id)));
+        }
+
+        return ToUploadInfo(upload.Id, state);
+    }
+
+    /// <inheritdoc />
+    /// <remarks>One lookup: the info object is read while the data objects are listed, in parallel.</remarks>
+    /// <exception cref="InvalidDataException">The upload's info object is corrupt.</exception>
+    public async ValueTask<UploadInfo?> GetAsync(string uploadId, CancellationToken cancellationToken)
+    {
+        UploadId.ThrowIfInvalid(uploadId, nameof(uploadId));
+        var state = await LookupAsync(uploadId, cancellationToken).ConfigureAwait(false);
+        return state is null ? null : ToUploadInfo(uploadId, state);
+    }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// The stream reads each data object in the range with a ranged GET, one after the other, opening the next only
+    /// when the previous is read; it does not depend on <paramref name="cancellationToken"/> after it is returned.
+    /// </remarks>
+    public async ValueTask<Stream> OpenReadAsync(UploadInfo upload, long offset, long length, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(upload);
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        var state = await StateOfAsync(upload, cancellationToken).ConfigureAwait(false);
+        if (offset > state.Offset - length)
+        {
+            throw new ArgumentOutOfRangeException(nameof(length), length, $"The range [{offset}, {offset} + {length}) goes beyond the upload's offset {state.Offset}.");
+        }
+
+        var pieces = new List<(string Key, long From, long Count)>();
+        var end = offset + length;
+        foreach (var segment in state.Segments)
+        {
+            var from = Math.Max(offset, segment.Start);
+            var to = Math.Min(end, segment.End);
+            if (from < to)
+            {
+                pieces.Add((segment.Key, from - segment.Start, to - from));
+            }
+        }
+
+        var stream = new SegmentReadStream(this, upload.Id, pieces, length);
+        try
+        {
+            await stream.OpenFirstAsync(cancellationToken).ConfigureAwait(false);
+            return stream;
+        }
+        catch
+        {
+            await stream.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>Disposes the part buffers (deleting their files) and the client, when the store built it.</summary>
+    public void Dispose()
+    {
+        _buffers.Dispose();
+        if (_ownsClient)
+        {
+            _client.Dispose();
+        }
+    }
+
+    internal string DataKey(string id) => _objectPrefix + id;
+
+    internal string SegmentKey(string id, long start) =>
+        start == 0 ? DataKey(id) : string.Concat(DataKey(id), SegmentMarker, start.ToString("D19", CultureInfo.InvariantCulture));
+
+    internal string InfoKey(string id) => _metadataPrefix + id + InfoSuffix;
+
+    internal IAmazonS3 Client => _client;
+
+    internal string Bucket => _bucket;
+
+    /// <summary>The state riding along with <paramref name="upload"/>, or a fresh lookup when there is none or it does not
+    /// match the upload's offset (an info built elsewhere).</summary>
+    /// <remarks>A change (<paramref name="forChange"/>) given carried state first checks, with one HEAD of the info object,
+    /// that the upload was not removed since the state was read: nothing is written for an upload that is gone.</remarks>
+    private async ValueTask<S3UploadState> StateOfAsync(UploadInfo upload, CancellationToken cancellationToken, bool forChange = false)
+    {
+        UploadId.ThrowIfInvalid(upload.Id, nameof(upload));
+        if (upload.StoreState is S3UploadState state && state.Offset == upload.Offset && string.Equals(state.Document.Id, upload.Id, StringComparison.Ordinal))
+        {
+            if (forChange)
+            {
+                await EnsureExistsAsync(upload.Id, cancellationToken).ConfigureAwait(false);
+            }
+
+            return state;
+        }
+
+        return await LookupAsync(upload.Id, cancellationToken).ConfigureAwait(false) ?? throw new UploadNotFoundException(upload.Id);
+    }
+
+    private async Task EnsureExistsAsync(string id, CancellationToken cancellationToken)
+    {
+        var key = InfoKey(id);
+        try
+        {
+            await S3Async(
+                static (s, k, ct) => s._client.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = s._bucket, Key = k }, ct),
+                key,
+                "checking " + key,
+                cancellationToken).ConfigureAwait(false);
+        }
+        catch (AmazonS3Exception e) when (S3Errors.IsNotFound(e))
+        {
+            throw new UploadNotFoundException(id);
+        }
+    }
+
+    private async ValueTask<S3UploadState?> LookupAsync(string id, CancellationToken cancellationToken)
+    {
+        var info = ReadInfoAsync(id, cancellationToken);
+        var data = ListDataAsync(id, cancellationToken);
+        try
+        {
+            await Task.WhenAll(info, data).ConfigureAwait(false);
+        }
+        catch
+        {
+            // Both are observed; the first failure is the one to report.
+            _ = info.Exception;
+            _ = data.Exception;
+            await info.ConfigureAwait(false);
+            await data.ConfigureAwait(false);
+            throw;
+        }
+
+        var document = await info.ConfigureAwait(false);
+        if (document is null)
+        {
+            return null;
+        }
+
+        var (chain, garbage) = S3UploadState.Chain(await data.ConfigureAwait(false));
+        return new S3UploadState(document, chain, garbage);
+    }
+
+    private async Task<S3InfoDocument?> ReadInfoAsync(string id, CancellationToken cancellationToken)
+    {
+        var key = InfoKey(id);
+        try
+        {
+            using var response = await S3Async(
+                static (s, k, ct) => s._client.GetObjectAsync(new GetObjectRequest { BucketName = s._bucket, Key = k }, ct),
+                key,
+                "reading " + key,
+                cancellationToken).ConfigureAwait(false);
+            using var copy = new MemoryStream();
+            await response.ResponseStream.CopyToAsync(copy, cancellationToken).ConfigureAwait(false);
+            return S3InfoDocument.Parse(copy.GetBuffer().AsSpan(0, (int)copy.Length), id, key);
+        }
+        catch (AmazonS3Exception e) when (S3Errors.IsNotFound(e))
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Every data object of the upload, found with one (paged) listing of <c>{ObjectPrefix}{id}</c>.</summary>
+    private async Task<List<Segment>> ListDataAsync(string id, CancellationToken cancellationToken)
+    {
+        var baseKey = DataKey(id);
+        var found = new List<Segment>();
+        var request = new ListObjectsV2Request { BucketName = _bucket, Prefix = baseKey };
+        while (true)
+        {
+            var response = await S3Async(
+                static (s, r, ct) => s._client.ListObjectsV2Async(r, ct),
+                request,
+                "listing " + baseKey,
+                cancellationToken).ConfigureAwait(false);
+            foreach (var entry in response.S3Objects ?? [])
+            {
+                if (TryParseDataKey(baseKey, entry.Key) is { } start)
+                {
+                    found.Add(new Segment(start, entry.Size ?? 0, entry.Key));
+                }
+            }
+
+            if (response.IsTruncated != true || string.IsNullOrEmpty(response.NextContinuationToken))
+            {
+                return found;
+            }
+
+            request.ContinuationToken = response.NextContinuationToken;
+        }
+    }
+
+    private static long? TryParseDataKey(string baseKey, string key)
+    {
+        if (string.Equals(key, baseKey, StringComparison.Ordinal))
+        {
+            return 0;
+        }
+
+        if (key.Length == baseKey.Length + SegmentMarker.Length + 19 && key.StartsWith(baseKey, StringComparison.Ordinal) &&
+            string.CompareOrdinal(key, baseKey.Length, SegmentMarker, 0, SegmentMarker.Length) == 0 &&
+            long.TryParse(key.AsSpan(baseKey.Length + SegmentMarker.Length), NumberStyles.None, CultureInfo.InvariantCulture, out var start) && start > 0)
+        {
+            return start;
+        }
+
+        return null;
+    }
+
+    private UploadInfo ToUploadInfo(string id, S3UploadState state)
+    {
+        var document = state.Document;
+        var infoKey = InfoKey(id);
+        return new UploadInfo
+        {
+            Id = id,
+            Length = document.Length,
+            Offset = state.Offset,
+            Metadata = document.ReadMetadata(infoKey),
+            Concatenation = document.ReadConcatenation(infoKey),
+            CreatedAt = document.CreatedAt,
+            ExpiresAt = document.ExpiresAt,
+            Storage = new Dictionary<string, string>
+            {
+                ["Type"] = "s3store",
+                ["Bucket"] = _bucket,
+                ["Key"] = DataKey(id),
+                ["InfoKey"] = infoKey,
+            },
+            StoreState = state,
+        };
+    }
+
+    private async Task WriteInfoAsync(string id, S3InfoDocument document, CancellationToken cancellationToken)
+    {
+        var key = InfoKey(id);
+        await S3Async(
+            static (s, args, ct) => s._client.PutObjectAsync(s.PutRequest(args.Key, new MemoryStream(args.Body), "application/json", ifNoneMatch: false), ct),
+            (Key: key, Body: document.Serialize()),
+            "writing " + key,
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    internal PutObjectRequest PutRequest(string key, Stream body, string contentType, bool ifNoneMatch)
+    {
+        var request = new PutObjectRequest
+        {
+            BucketName = _bucket,
+            Key = key,
+            InputStream = body,
+            AutoCloseStream = true,
+            AutoResetStreamPosition = true,
+            ContentType = contentType,
+            UseChunkEncoding = _options.UseChunkEncoding,
+            DisablePayloadSigning = _options.DisableContentHashes,
+        };
+        if (ifNoneMatch)
+        {
+            request.IfNoneMatch = "*";
+        }
+
+        return request;
+    }
+
+    /// <summary>Runs one S3 call, translating what it throws into the store exceptions (see <see cref="S3Errors"/>).</summary>
+    internal async Task<TResult> S3Async<TArg, TResult>(Func<S3Store, TArg, CancellationToken, Task<TResult>> call, TArg arg, string what, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await call(this, arg, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (S3Errors.Translate(e, what, cancellationToken) is { } translated)
+        {
+            throw translated;
+        }
+    }
+
+    private static S3StoreOptions Validated(S3StoreOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var problems = options.Validate();
+        if (problems.Count > 0)
+        {
+            throw new ArgumentException("Invalid S3 store options:" + Environment.NewLine + string.Join(Environment.NewLine, problems.Select(p => "  - " + p)), nameof(options));
+        }
+
+        return options;
+    }
+
+    private static AmazonS3Client CreateClient(S3StoreOptions options) => new(CreateClientConfig(options));
+
+    private static S3StoreOptions Copy(S3StoreOptions o) => new()
+    {
+        Bucket = o.Bucket,
+        ObjectPrefix = o.ObjectPrefix,
+        MetadataPrefix = o.MetadataPrefix,
+        Endpoint = o.Endpoint,
+        Region = o.Region,
+        ForcePathStyle = o.ForcePathStyle,
+        RequestChecksumCalculation = o.RequestChecksumCalculation,
+        ResponseChecksumValidation = o.ResponseChecksumValidation,
+        UseChunkEncoding = o.UseChunkEncoding,
+        DisableContentHashes = o.DisableContentHashes,
+        MinPartSize = o.MinPartSize,
+        PreferredPartSize = o.PreferredPartSize,
+        MaxPartSize = o.MaxPartSize,
+        MaxParts = o.MaxParts,
+        MaxObjectSize = o.MaxObjectSize,
+        MaxConcurrentPartUploads = o.MaxConcurrentPartUploads,
+        MaxBufferedParts = o.MaxBufferedParts,
+        BufferInMemory = o.BufferInMemory,
+        TemporaryDirectory = o.TemporaryDirectory,
+    };
+}
