@@ -83,7 +83,7 @@ public sealed partial class FileStore : ITusStore
 
         cancellationToken.ThrowIfCancellationRequested();
         var createdAt = upload.CreatedAt == default ? _timeProvider.GetUtcNow() : upload.CreatedAt;
-        var document = FileInfoDocument.From(upload, createdAt);
+        var document = UploadInfoDocument.From(upload, createdAt);
 
         // CreateNew claims the id atomically: of two racing creations, exactly one gets the data file.
         try

@@ -62,7 +62,7 @@ public sealed partial class S3Store
     private readonly record struct SegmentWrite(long Added, long Total, ExceptionDispatchInfo? Failure);
 
     /// <summary>Writes one data object at <paramref name="key"/>: the joined piece's bytes (when there is one), then the body's.</summary>
-    private async Task<SegmentWrite> WriteSegmentAsync(string id, S3InfoDocument document, string key, Segment? joined, Stream data, PartSizing sizing, CancellationToken cancellationToken)
+    private async Task<SegmentWrite> WriteSegmentAsync(string id, UploadInfoDocument document, string key, Segment? joined, Stream data, PartSizing sizing, CancellationToken cancellationToken)
     {
         using var failed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         using var concurrency = new SemaphoreSlim(_options.MaxConcurrentPartUploads);
@@ -149,7 +149,7 @@ public sealed partial class S3Store
         }
     }
 
-    private async Task<string> StartMultipartAsync(string id, S3InfoDocument document, string key, CancellationToken cancellationToken)
+    private async Task<string> StartMultipartAsync(string id, UploadInfoDocument document, string key, CancellationToken cancellationToken)
     {
         var request = new InitiateMultipartUploadRequest { BucketName = _bucket, Key = key };
         if (string.Equals(key, DataKey(id), StringComparison.Ordinal))
@@ -236,7 +236,7 @@ public sealed partial class S3Store
     }
 
     /// <summary>Writes a whole data object with one PUT: the final object's headers when it is the upload's first.</summary>
-    private async Task PutDataAsync(string id, string key, Stream body, S3InfoDocument document, CancellationToken cancellationToken)
+    private async Task PutDataAsync(string id, string key, Stream body, UploadInfoDocument document, CancellationToken cancellationToken)
     {
         var request = PutRequest(key, body, "application/octet-stream", ifNoneMatch: false);
         if (string.Equals(key, DataKey(id), StringComparison.Ordinal))
@@ -249,7 +249,7 @@ public sealed partial class S3Store
         await S3Async(static (s, r, ct) => s._client.PutObjectAsync(r, ct), request, "writing " + key, cancellationToken).ConfigureAwait(false);
     }
 
-    private Task PutDataAsync(string id, long start, Stream body, S3InfoDocument document, CancellationToken cancellationToken) =>
+    private Task PutDataAsync(string id, long start, Stream body, UploadInfoDocument document, CancellationToken cancellationToken) =>
         PutDataAsync(id, SegmentKey(id, start), body, document, cancellationToken);
 
     /// <summary>Reads the first <paramref name="length"/> bytes of an object into a part buffer.</summary>
@@ -298,7 +298,7 @@ public sealed partial class S3Store
     /// of at least the minimum part size; smaller pieces are read and uploaded together with their neighbours' bytes, since
     /// S3 refuses parts below 5 MiB anywhere but last.
     /// </summary>
-    internal async Task AssembleAsync(string id, S3InfoDocument document, string target, IReadOnlyList<(string Key, long Size)> sources, CancellationToken cancellationToken)
+    internal async Task AssembleAsync(string id, UploadInfoDocument document, string target, IReadOnlyList<(string Key, long Size)> sources, CancellationToken cancellationToken)
     {
         var total = sources.Sum(s => s.Size);
         var minPart = _options.MinPartSize;
@@ -464,7 +464,7 @@ public sealed partial class S3Store
     }
 
     /// <summary>Rewrites a data object as its own first <paramref name="keep"/> bytes.</summary>
-    private Task TruncateAsync(string id, S3InfoDocument document, Segment segment, long keep, CancellationToken cancellationToken) =>
+    private Task TruncateAsync(string id, UploadInfoDocument document, Segment segment, long keep, CancellationToken cancellationToken) =>
         AssembleAsync(id, document, segment.Key, [(segment.Key, keep)], cancellationToken);
 
     private async Task DeleteGarbageAsync(S3UploadState state, CancellationToken cancellationToken)

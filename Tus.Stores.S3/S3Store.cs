@@ -158,7 +158,7 @@ public sealed partial class S3Store : ITusStore, IDisposable
             throw new ArgumentException("A partial upload id of the final upload is not a valid upload id.", nameof(upload));
         }
 
-        var document = S3InfoDocument.From(upload, upload.CreatedAt == default ? _timeProvider.GetUtcNow() : upload.CreatedAt);
+        var document = UploadInfoDocument.From(upload, upload.CreatedAt == default ? _timeProvider.GetUtcNow() : upload.CreatedAt);
         var infoKey = InfoKey(upload.Id);
         try
         {
@@ -320,7 +320,7 @@ public sealed partial class S3Store : ITusStore, IDisposable
         return new S3UploadState(document, chain, garbage);
     }
 
-    private async Task<S3InfoDocument?> ReadInfoAsync(string id, CancellationToken cancellationToken)
+    private async Task<UploadInfoDocument?> ReadInfoAsync(string id, CancellationToken cancellationToken)
     {
         var key = InfoKey(id);
         try
@@ -332,7 +332,7 @@ public sealed partial class S3Store : ITusStore, IDisposable
                 cancellationToken).ConfigureAwait(false);
             using var copy = new MemoryStream();
             await response.ResponseStream.CopyToAsync(copy, cancellationToken).ConfigureAwait(false);
-            return S3InfoDocument.Parse(copy.GetBuffer().AsSpan(0, (int)copy.Length), id, key);
+            return UploadInfoDocument.Parse(copy.GetBuffer().AsSpan(0, (int)copy.Length), id, key);
         }
         catch (AmazonS3Exception e) when (S3Errors.IsNotFound(e))
         {
@@ -389,29 +389,18 @@ public sealed partial class S3Store : ITusStore, IDisposable
 
     private UploadInfo ToUploadInfo(string id, S3UploadState state)
     {
-        var document = state.Document;
         var infoKey = InfoKey(id);
-        return new UploadInfo
+        var storage = new Dictionary<string, string>
         {
-            Id = id,
-            Length = document.Length,
-            Offset = state.Offset,
-            Metadata = document.ReadMetadata(infoKey),
-            Concatenation = document.ReadConcatenation(infoKey),
-            CreatedAt = document.CreatedAt,
-            ExpiresAt = document.ExpiresAt,
-            Storage = new Dictionary<string, string>
-            {
-                ["Type"] = "s3store",
-                ["Bucket"] = _bucket,
-                ["Key"] = DataKey(id),
-                ["InfoKey"] = infoKey,
-            },
-            StoreState = state,
+            ["Type"] = "s3store",
+            ["Bucket"] = _bucket,
+            ["Key"] = DataKey(id),
+            ["InfoKey"] = infoKey,
         };
+        return state.Document.ToUploadInfo(state.Offset, storage, infoKey) with { StoreState = state };
     }
 
-    private async Task WriteInfoAsync(string id, S3InfoDocument document, CancellationToken cancellationToken)
+    private async Task WriteInfoAsync(string id, UploadInfoDocument document, CancellationToken cancellationToken)
     {
         var key = InfoKey(id);
         await S3Async(

@@ -221,9 +221,9 @@ internal sealed class ConsulClient : IDisposable
 
     // Serialized up front, so the request has a Content-Length: Consul ignores a chunked body on some endpoints (a session
     // created from one silently gets the defaults: no TTL, a 15 s lock delay, behavior "release").
-    private static ByteArrayContent Json<T>(T value, JsonTypeInfo<T> type)
+    private static ByteArrayContent Json<T>(T value, JsonTypeInfo<T> typeInfo)
     {
-        var content = new ByteArrayContent(JsonSerializer.SerializeToUtf8Bytes(value, type));
+        var content = new ByteArrayContent(JsonSerializer.SerializeToUtf8Bytes(value, typeInfo));
         content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
         return content;
     }

@@ -107,7 +107,7 @@ internal sealed class UploadFiles
 
     /// <summary>Reads and checks the info file; <see langword="null"/> when there is none.</summary>
     /// <exception cref="InvalidDataException">The info file is corrupt.</exception>
-    public FileInfoDocument? ReadInfo()
+    public UploadInfoDocument? ReadInfo()
     {
         byte[] content;
         try
@@ -140,13 +140,13 @@ internal sealed class UploadFiles
             return null;
         }
 
-        return FileInfoDocument.Parse(content, Id, InfoPath);
+        return UploadInfoDocument.Parse(content, Id, InfoPath);
     }
 
     /// <summary>Reads the info file, failing when the upload is missing.</summary>
     /// <exception cref="UploadNotFoundException">The info file or the data file is missing.</exception>
     /// <exception cref="InvalidDataException">The info file is corrupt.</exception>
-    public (FileInfoDocument Document, long Offset) ReadExisting()
+    public (UploadInfoDocument Document, long Offset) ReadExisting()
     {
         var document = ReadInfo();
         var offset = DataLength();
@@ -160,7 +160,7 @@ internal sealed class UploadFiles
 
     /// <summary>Replaces the info file atomically: writes a temporary file, flushes it, then renames it over the old one.</summary>
     /// <exception cref="StorageFullException">The disk is full.</exception>
-    public void WriteInfo(FileInfoDocument document, bool flushToDisk)
+    public void WriteInfo(UploadInfoDocument document, bool flushToDisk)
     {
         var content = document.Serialize();
         var tempPath = $"{InfoPath}.{Guid.NewGuid():N}{TempSuffix}";

@@ -12,14 +12,14 @@ internal readonly record struct Segment(long Start, long Size, string Key)
 /// </summary>
 internal sealed class S3UploadState
 {
-    public S3UploadState(S3InfoDocument document, List<Segment> segments, List<string> garbage)
+    public S3UploadState(UploadInfoDocument document, List<Segment> segments, List<string> garbage)
     {
         Document = document;
         Segments = segments;
         Garbage = garbage;
     }
 
-    public S3InfoDocument Document { get; set; }
+    public UploadInfoDocument Document { get; set; }
 
     /// <summary>The data objects that make up the upload, contiguous from offset 0, ordered by offset.</summary>
     public List<Segment> Segments { get; }

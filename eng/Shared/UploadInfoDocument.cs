@@ -5,9 +5,12 @@ using Tus.Protocol;
 namespace Tus.Stores.Internal;
 
 /// <summary>
-/// The content of an upload's <c>{id}.info</c> file. The offset is deliberately absent: it is the data file's length.
+/// The content of an upload's <c>{id}.info</c> file or object, the same JSON in every store that keeps one. The offset is
+/// deliberately absent: each store derives it from the data it holds (a file's length, the objects' sizes), so no crash
+/// can leave an offset that claims bytes the store does not have.
 /// </summary>
-internal sealed record FileInfoDocument
+/// <remarks>A linked source (eng/Shared), compiled into each store package as an internal type; never a public package.</remarks>
+internal sealed record UploadInfoDocument
 {
     /// <summary>The only format written and read so far.</summary>
     public const int CurrentVersion = 1;
@@ -22,10 +25,10 @@ internal sealed record FileInfoDocument
     public long? Length { get; init; }
 
     /// <summary>The metadata, in the client's order, values as the exact bytes (Base64 in JSON).</summary>
-    public IReadOnlyList<FileInfoMetadataEntry>? Metadata { get; init; }
+    public IReadOnlyList<UploadInfoMetadataEntry>? Metadata { get; init; }
 
     /// <summary>Partial or final upload details; null for a plain upload.</summary>
-    public FileInfoConcatenation? Concatenation { get; init; }
+    public UploadInfoConcatenation? Concatenation { get; init; }
 
     /// <summary>The creation time.</summary>
     public DateTimeOffset CreatedAt { get; init; }
@@ -33,29 +36,29 @@ internal sealed record FileInfoDocument
     /// <summary>The expiry, or null for none.</summary>
     public DateTimeOffset? ExpiresAt { get; init; }
 
-    public static FileInfoDocument From(NewUpload upload, DateTimeOffset createdAt) => new()
+    public static UploadInfoDocument From(NewUpload upload, DateTimeOffset createdAt) => new()
     {
         Version = CurrentVersion,
         Id = upload.Id,
         Length = upload.Length,
-        Metadata = upload.Metadata.Select(entry => new FileInfoMetadataEntry { Key = entry.Key, Value = entry.Value.ToArray() }).ToArray(),
+        Metadata = upload.Metadata.Select(entry => new UploadInfoMetadataEntry { Key = entry.Key, Value = entry.Value.ToArray() }).ToArray(),
         Concatenation = upload.Concatenation is { } concatenation
-            ? new FileInfoConcatenation { IsFinal = concatenation.IsFinal, PartialIds = concatenation.PartialIds.ToArray() }
+            ? new UploadInfoConcatenation { IsFinal = concatenation.IsFinal, PartialIds = concatenation.PartialIds.ToArray() }
             : null,
         CreatedAt = createdAt,
         ExpiresAt = upload.ExpiresAt,
     };
 
-    public byte[] Serialize() => JsonSerializer.SerializeToUtf8Bytes(this, FileStoreJsonContext.Default.FileInfoDocument);
+    public byte[] Serialize() => JsonSerializer.SerializeToUtf8Bytes(this, UploadInfoJsonContext.Default.UploadInfoDocument);
 
-    /// <summary>Parses and checks an info file's content.</summary>
+    /// <summary>Parses and checks an info document; <paramref name="path"/> (a file path or an object key) names it in errors.</summary>
     /// <exception cref="InvalidDataException">The content is not a valid info document for <paramref name="expectedId"/>.</exception>
-    public static FileInfoDocument Parse(ReadOnlySpan<byte> json, string expectedId, string path)
+    public static UploadInfoDocument Parse(ReadOnlySpan<byte> json, string expectedId, string path)
     {
-        FileInfoDocument? document;
+        UploadInfoDocument? document;
         try
         {
-            document = JsonSerializer.Deserialize(json, FileStoreJsonContext.Default.FileInfoDocument);
+            document = JsonSerializer.Deserialize(json, UploadInfoJsonContext.Default.UploadInfoDocument);
         }
         catch (JsonException e)
         {
@@ -99,7 +102,7 @@ internal sealed record FileInfoDocument
         Storage = storage,
     };
 
-    private UploadMetadata ReadMetadata(string path)
+    public UploadMetadata ReadMetadata(string path)
     {
         if (Metadata is null || Metadata.Count == 0)
         {
@@ -128,7 +131,7 @@ internal sealed record FileInfoDocument
         }
     }
 
-    private UploadConcatenation? ReadConcatenation(string path)
+    public UploadConcatenation? ReadConcatenation(string path)
     {
         if (Concatenation is null)
         {
@@ -149,20 +152,20 @@ internal sealed record FileInfoDocument
         return UploadConcatenation.Final(partialIds);
     }
 
-    private static InvalidDataException Corrupt(string path, string reason, Exception? inner = null) =>
-        new($"The upload info file '{path}' is corrupt: {reason}.", inner);
+    private static InvalidDataException Corrupt(string location, string reason, Exception? inner = null) =>
+        new($"The upload info '{location}' is corrupt: {reason}.", inner);
 }
 
-/// <summary>One metadata entry of an info file.</summary>
-internal sealed record FileInfoMetadataEntry
+/// <summary>One metadata entry of an info document.</summary>
+internal sealed record UploadInfoMetadataEntry
 {
     public string? Key { get; init; }
 
     public byte[]? Value { get; init; }
 }
 
-/// <summary>The concatenation details of an info file.</summary>
-internal sealed record FileInfoConcatenation
+/// <summary>The concatenation details of an info document.</summary>
+internal sealed record UploadInfoConcatenation
 {
     public bool IsFinal { get; init; }
 
@@ -170,5 +173,5 @@ internal sealed record FileInfoConcatenation
 }
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.Never)]
-[JsonSerializable(typeof(FileInfoDocument))]
-internal sealed partial class FileStoreJsonContext : JsonSerializerContext;
+[JsonSerializable(typeof(UploadInfoDocument))]
+internal sealed partial class UploadInfoJsonContext : JsonSerializerContext;
