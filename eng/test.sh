@@ -109,6 +109,19 @@ node_rc=0
   --test-reporter=tap --test-reporter-destination="$results/e2e.tap" \
   ./*.test.mjs) || node_rc=$?
 
+#     The same tests against the native executable (eng/publish-native.sh, Native AOT), the server's main
+#     distribution: publishing it also proves the whole server still compiles to native code without a warning.
+step "eng/publish-native.sh && node --test (tests/e2e, native server)"
+native_rc=0
+if native_executable="$(bash "$root/eng/publish-native.sh" | tail -n 1)" && [[ -x "$native_executable" ]]; then
+  (cd "$e2e" && TUS_CONFIGURATION="$configuration" TUS_SERVER_EXECUTABLE="$native_executable" node --test \
+    --test-reporter=spec --test-reporter-destination=stdout \
+    --test-reporter=tap --test-reporter-destination="$results/e2e-native.tap" \
+    ./*.test.mjs) || node_rc=$?
+else
+  native_rc=1
+fi
+
 # 4b. The third-party sample (samples/InMemoryStore) against the libraries just packed into the local feed; its trx
 #     is counted below.
 step "eng/test-sample.sh"
@@ -131,10 +144,13 @@ while IFS= read -r -d '' trx; do
   skipped=$((skipped + $(counter total "$counters") - $(counter executed "$counters")))
 done < <(find "$results" -name '*.trx' -print0)
 
-tap_count() { # tap_count NAME -> N from the "# NAME N" line of the node runner's TAP summary
-  local value
-  value="$(sed -n "s/^# $1 \([0-9]*\)$/\1/p" "$results/e2e.tap" 2>/dev/null | tail -n 1)"
-  echo "${value:-0}"
+tap_count() { # tap_count NAME -> the sum of N over the "# NAME N" lines of the node runs' TAP summaries
+  local value total=0 tap
+  for tap in "$results/e2e.tap" "$results/e2e-native.tap"; do
+    value="$(sed -n "s/^# $1 \([0-9]*\)$/\1/p" "$tap" 2>/dev/null | tail -n 1)"
+    total=$((total + ${value:-0}))
+  done
+  echo "$total"
 }
 passed=$((passed + $(tap_count pass)))
 failed=$((failed + $(tap_count fail) + $(tap_count cancelled)))
@@ -151,6 +167,10 @@ if ((chromium_rc != 0)); then
 fi
 if ((services_rc != 0)); then
   echo "a service (Ceph RGW or Consul, eng/services/) could not be installed or started: its tests were skipped" >&2
+  status=1
+fi
+if ((native_rc != 0)); then
+  echo "eng/publish-native.sh failed: the native server could not be published, its e2e tests did not run" >&2
   status=1
 fi
 if ((node_rc != 0)); then

@@ -11,6 +11,12 @@ const configuration = process.env.TUS_CONFIGURATION ?? 'Release';
 export const serverDll =
   process.env.TUS_SERVER_DLL ?? path.resolve(here, '../../Tus.Server/bin', configuration, 'net10.0/Tus.Server.dll');
 
+/** The native executable (eng/publish-native.sh) to test instead of the JIT build's dll, when set. */
+export const serverExecutable = process.env.TUS_SERVER_EXECUTABLE || null;
+
+/** Which build the tests run against, for their names and logs. */
+export const serverBuild = serverExecutable ? 'native' : 'jit';
+
 const START_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 30_000;
 
@@ -26,11 +32,10 @@ export async function startServer(options = {}) {
   const ownsDir = givenDir === undefined;
   // TUS_* variables of the caller would change the server's settings; the test says exactly what it wants.
   const env = { ...Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('TUS_'))), ...extraEnv };
-  const child = spawn(
-    'dotnet',
-    [serverDll, '--host', '127.0.0.1', '--port', String(port), '--upload-dir', uploadDir, ...args],
-    { stdio: ['ignore', 'pipe', 'pipe'], env },
-  );
+  const serverArgs = ['--host', '127.0.0.1', '--port', String(port), '--upload-dir', uploadDir, ...args];
+  const child = serverExecutable
+    ? spawn(serverExecutable, serverArgs, { stdio: ['ignore', 'pipe', 'pipe'], env })
+    : spawn('dotnet', [serverDll, ...serverArgs], { stdio: ['ignore', 'pipe', 'pipe'], env });
   let output = '';
   child.stdout.setEncoding('utf8').on('data', (text) => { output += text; });
   child.stderr.setEncoding('utf8').on('data', (text) => { output += text; });
