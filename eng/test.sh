@@ -5,6 +5,10 @@
 # headless Chromium (node --test). Needs the .NET 10 SDK and Node 20 with npm; installs the e2e tests' npm packages
 # and, as root, Debian's Chromium (eng/install-chromium.sh). Idempotent; needs no terminal (CI=true, no stdin).
 # Ends with one line "N passed, N failed, N skipped" and exits non-zero when anything failed.
+#
+# Quiet by default: the terminal gets one line per step, a summary per test project and each failure with its
+# message; everything else goes to artifacts/test.log. `bash eng/test.sh --verbose` (or TUS_TEST_VERBOSE=1) streams
+# the whole output instead.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -17,10 +21,46 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPE
 export DOTNET_GENERATE_ASPNET_CERTIFICATE=false
 exec </dev/null
 
-step() { printf '\n==> %s\n' "$*"; }
+verbose="${TUS_TEST_VERBOSE:-0}"
+case "${1:-}" in
+  --verbose | -v) verbose=1 ;;
+  "") ;;
+  *) echo "usage: bash eng/test.sh [--verbose]" >&2; exit 2 ;;
+esac
 
 rm -rf "$results"
 mkdir -p "$results"
+log="$root/artifacts/test.log"
+started_at=$SECONDS
+step_started_at=$SECONDS
+if ((verbose)); then
+  exec 3>&1
+else
+  # fd 3 is the terminal; stdout and stderr of every step go to the log.
+  exec 3>&1 >"$log" 2>&1
+  printf 'eng/test.sh: quiet run, full log in %s (--verbose streams it)\n' "${log#"$root"/}" >&3
+fi
+
+# say TEXT: to the terminal (and to the log, when quiet)
+say() {
+  printf '%s\n' "$*" >&3
+  ((verbose)) || printf '%s\n' "$*"
+}
+step() {
+  printf '\n==> %s\n' "$*"
+  ((verbose)) || printf '==> %s\n' "$*" >&3
+  step_started_at=$SECONDS
+}
+took() { echo "$((SECONDS - step_started_at)) s"; }
+
+# When a step that is not a test fails (set -e ends the script), a quiet run shows the end of the log.
+on_failure_exit() {
+  local rc=$?
+  if ((rc != 0 && !verbose)) && [[ -z "${summary_printed:-}" ]]; then
+    printf '\neng/test.sh failed (exit %s); the last lines of %s:\n' "$rc" "${log#"$root"/}" >&3
+    tail -n 60 "$log" >&3
+  fi
+}
 
 # 1. The e2e tests' packages: npm ci only when node_modules is missing or was installed from another lock file.
 lock_hash="$(sha256sum "$e2e/package-lock.json" | cut -d' ' -f1)"
@@ -60,7 +100,7 @@ stop_services() {
   if ((ceph_started)); then bash "$root/eng/services/ceph.sh" stop || true; fi
   if ((consul_started)); then bash "$root/eng/services/consul.sh" stop || true; fi
 }
-trap stop_services EXIT
+trap 'on_failure_exit; stop_services' EXIT
 # The OSD keeps objects in RAM (memstore) and RGW frees deleted ones hours later, so the S3 tests get 4 GiB (used
 # only as written) rather than the script's 1 GiB default.
 export TUS_CEPH_MEMSTORE_BYTES="${TUS_CEPH_MEMSTORE_BYTES:-4294967296}"
@@ -73,7 +113,7 @@ if bash "$root/eng/services/ceph.sh" install && bash "$root/eng/services/ceph.sh
   set +a
 else
   services_rc=1
-  echo "Ceph RGW could not be started: the S3 tests will report SKIPPED" >&2
+  say "Ceph RGW could not be started: the S3 tests will report SKIPPED"
 fi
 step "eng/services/consul.sh install && start"
 if bash "$root/eng/services/consul.sh" install && bash "$root/eng/services/consul.sh" start; then
@@ -84,8 +124,27 @@ if bash "$root/eng/services/consul.sh" install && bash "$root/eng/services/consu
   set +a
 else
   services_rc=1
-  echo "Consul could not be started: the tests that need it will report SKIPPED" >&2
+  say "Consul could not be started: the tests that need it will report SKIPPED"
 fi
+
+# report_trx NAME DIR: the project's counts (and failures) on the terminal, from its trx files.
+report_trx() {
+  local files
+  mapfile -t files < <(find "$2" -name '*.trx' 2>/dev/null)
+  if ((${#files[@]} == 0)); then
+    say "    $1: no results (see the log)"
+  else
+    say "    $1: $(python3 "$root/eng/test-report.py" trx "${files[@]}") ($(took))"
+  fi
+}
+# report_tap NAME FILE: the same for a node --test TAP file.
+report_tap() {
+  if [[ -f "$2" ]]; then
+    say "    $1: $(python3 "$root/eng/test-report.py" tap "$2") ($(took))"
+  else
+    say "    $1: no results (see the log)"
+  fi
+}
 
 # 3. .NET tests, one project at a time, each into its own results folder: the trx logger names files by the second,
 #    so projects finishing together in one `dotnet test Tus.slnx` run could overwrite each other's results.
@@ -98,6 +157,7 @@ for project in "${test_projects[@]}"; do
     --results-directory "$results/$name" \
     --logger "trx;LogFileName=$name.trx" \
     --logger "console;verbosity=normal" || dotnet_rc=$?
+  report_trx "$name" "$results/$name"
 done
 
 # 4. End to end: tus-js-client and Uppy in Chromium against the Tus.Server just built (the tests start and stop it
@@ -108,6 +168,7 @@ node_rc=0
   --test-reporter=spec --test-reporter-destination=stdout \
   --test-reporter=tap --test-reporter-destination="$results/e2e.tap" \
   ./*.test.mjs) || node_rc=$?
+report_tap "e2e (JIT server)" "$results/e2e.tap"
 
 #     The same tests against the native executable (eng/publish-native.sh, Native AOT), the server's main
 #     distribution: publishing it also proves the whole server still compiles to native code without a warning.
@@ -118,14 +179,17 @@ if native_executable="$(bash "$root/eng/publish-native.sh" | tail -n 1)" && [[ -
     --test-reporter=spec --test-reporter-destination=stdout \
     --test-reporter=tap --test-reporter-destination="$results/e2e-native.tap" \
     ./*.test.mjs) || node_rc=$?
+  report_tap "e2e (native server)" "$results/e2e-native.tap"
 else
   native_rc=1
+  say "    eng/publish-native.sh failed (see the log)"
 fi
 
 # 4b. The third-party sample (samples/InMemoryStore) against the libraries just packed into the local feed; its trx
 #     is counted below.
 step "eng/test-sample.sh"
 bash "$root/eng/test-sample.sh" --results "$results/InMemoryStore.Sample" || dotnet_rc=$?
+report_trx "samples/InMemoryStore" "$results/InMemoryStore.Sample"
 
 # 5. One summary over every trx file and the node runner's counts.
 passed=0 failed=0 skipped=0
@@ -158,33 +222,35 @@ skipped=$((skipped + $(tap_count skipped) + $(tap_count todo)))
 
 status=0
 if ((dotnet_rc != 0)); then
-  echo "dotnet test exited with $dotnet_rc" >&2
+  say "dotnet test exited with $dotnet_rc"
   status=1
 fi
 if ((chromium_rc != 0)); then
-  echo "eng/install-chromium.sh exited with $chromium_rc: Chromium could not be installed" >&2
+  say "eng/install-chromium.sh exited with $chromium_rc: Chromium could not be installed"
   status=1
 fi
 if ((services_rc != 0)); then
-  echo "a service (Ceph RGW or Consul, eng/services/) could not be installed or started: its tests were skipped" >&2
+  say "a service (Ceph RGW or Consul, eng/services/) could not be installed or started: its tests were skipped"
   status=1
 fi
 if ((native_rc != 0)); then
-  echo "eng/publish-native.sh failed: the native server could not be published, its e2e tests did not run" >&2
+  say "eng/publish-native.sh failed: the native server could not be published, its e2e tests did not run"
   status=1
 fi
 if ((node_rc != 0)); then
-  echo "node --test exited with $node_rc" >&2
+  say "node --test exited with $node_rc"
   status=1
 fi
 if ((trx_files == 0)); then
-  echo "no .trx result was written: no .NET test ran" >&2
+  say "no .trx result was written: no .NET test ran"
   status=1
 fi
 if ((failed > 0)); then
   status=1
 fi
 
-echo
-echo "$passed passed, $failed failed, $skipped skipped"
+summary_printed=1
+say "finished in $((SECONDS - started_at)) s; full log: ${log#"$root"/}"
+say ""
+say "$passed passed, $failed failed, $skipped skipped"
 exit "$status"
