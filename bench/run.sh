@@ -2,8 +2,9 @@
 # The benchmarks in one command: Tus.Server (file store) vs @tus/server + @tus/file-store vs the floor (Kestrel
 # discarding bodies), interleaved, each server fresh per scenario run on 127.0.0.1. Prints the Markdown table and
 # writes bench/results/latest.{md,svg,csv} (--quick: bench/results/quick.*, one round at smaller sizes).
-#   bash bench/run.sh [--quick] [--rounds N (default 5)] [--only single,chunked,small,small-cwu,many] [--servers tus,node,floor]
-#                     [--tus-env KEY=VALUE]...
+#   bash bench/run.sh [--quick] [--rounds N (default 5)] [--only single,chunked,small,small-cwu,many]
+#                     [--servers tus,native,node,floor] [--no-native] [--tus-env KEY=VALUE]...
+# The native build (eng/publish-native.sh, Native AOT) runs beside the JIT build unless --no-native.
 # Needs the .NET 10 SDK, Node >= 20.19 with npm. Loopback only; takes about 10-15 minutes (--quick: about 1 minute).
 set -euo pipefail
 bench="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -12,9 +13,11 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPE
 exec </dev/null
 
 args=()
+native=1
 for arg in "$@"; do
   case "$arg" in
     --tus) args+=(--servers tus) ;;
+    --no-native) native=0 ;;
     *) args+=("$arg") ;;
   esac
 done
@@ -54,7 +57,11 @@ echo "==> dotnet build (Tus.Server, floor, driver)" >&2
 for project in "$root/Tus.Server" "$bench/Tus.Bench.Floor" "$bench/Tus.Bench"; do
   dotnet build "$project" -c Release -v quiet -nologo -clp:ErrorsOnly >&2
 done
-dll() { find "$1/bin/Release" -name "$2.dll" -path '*net10.0*' | head -n 1; }
+dll() { find "$1/bin/Release" -name "$2.dll" -path '*net10.0*' -not -path '*/linux-*' | head -n 1; }
+if ((native)); then
+  echo "==> eng/publish-native.sh" >&2
+  args+=(--tus-native "$(bash "$root/eng/publish-native.sh" 2>/dev/null | tail -n 1)")
+fi
 
 # 4. Run, interleaved.
 export BENCH_COMMIT="$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$root" diff --quiet HEAD -- Tus.Core Tus.Stores.File Tus.AspNetCore Tus.Server 2>/dev/null || echo '+changes')"

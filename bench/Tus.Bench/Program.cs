@@ -2,8 +2,8 @@
 // noise hits every server alike), starts the server fresh on 127.0.0.1 with its own upload directory, drives it with
 // the tus client, reads its CPU time and peak RSS from /proc, and stops it. Then prints the Markdown table of medians
 // and ratios and writes it with an SVG chart. Loopback only; every loop is bounded.
-//   dotnet Tus.Bench.dll --tus <Tus.Server.dll> --floor <Tus.Bench.Floor.dll> --node <server.mjs> [--quick] [--rounds N]
-//                        [--only single,small,...] [--servers tus,node,floor] [--out DIR] [--name latest]
+//   dotnet Tus.Bench.dll --tus <Tus.Server.dll> --floor <Tus.Bench.Floor.dll> --node <server.mjs> [--tus-native <exe>]
+//                        [--quick] [--rounds N] [--only single,small,...] [--servers tus,native,node,floor] [--out DIR] [--name latest]
 //                        [--tus-env KEY=VALUE]...
 using System.Diagnostics;
 using System.Globalization;
@@ -19,10 +19,17 @@ if (options is null)
 var scenarios = Scenario.All(options.Quick).Where(s => options.Only.Count == 0 || options.Only.Contains(s.Key)).ToList();
 var servers = new List<ServerKind>
 {
-    new("Tus.Server", "Tus.Server (file store)", "dotnet", (port, dir) => [options.TusDll, "--host", "127.0.0.1", "--port", port.ToString(CultureInfo.InvariantCulture), "--upload-dir", dir], "/files/", options.TusEnvironment),
+    new("Tus.Server", "Tus.Server (file store)", "dotnet", (port, dir) => [options.TusDll, .. TusArguments(port, dir)], "/files/", options.TusEnvironment),
     new("@tus/server", "@tus/server + @tus/file-store", "node", (port, dir) => [options.NodeScript, "127.0.0.1", port.ToString(CultureInfo.InvariantCulture), dir], "/files/", new Dictionary<string, string>()),
     new("floor", "floor (Kestrel, body discarded)", "dotnet", (port, _) => [options.FloorDll, "--host", "127.0.0.1", "--port", port.ToString(CultureInfo.InvariantCulture)], "/files/", new Dictionary<string, string>()),
-}.Where(s => options.Servers.Count == 0 || options.Servers.Contains(s.Name) || options.Servers.Contains(Alias(s.Name))).ToList();
+};
+if (options.TusNative is { } native)
+{
+    // The native executable takes the dll's place in the same command line: same flags, same store, same settings.
+    servers.Insert(1, new("Tus.Server native", "Tus.Server native AOT (file store)", native, TusArguments, "/files/", options.TusEnvironment));
+}
+
+servers = servers.Where(s => options.Servers.Count == 0 || options.Servers.Contains(s.Name) || options.Servers.Contains(Alias(s.Name))).ToList();
 
 var pattern = new byte[1024 * 1024];
 new Random(20240501).NextBytes(pattern);
@@ -52,9 +59,13 @@ await File.WriteAllTextAsync(Path.Combine(options.OutputDirectory, options.Name 
 await File.WriteAllTextAsync(Path.Combine(options.OutputDirectory, options.Name + ".csv"), report.Csv());
 return runs.Any(r => r.Error is not null) ? 1 : 0;
 
+static string[] TusArguments(int port, string directory) =>
+    ["--host", "127.0.0.1", "--port", port.ToString(CultureInfo.InvariantCulture), "--upload-dir", directory];
+
 static string Alias(string name) => name switch
 {
     "Tus.Server" => "tus",
+    "Tus.Server native" => "native",
     "@tus/server" => "node",
     _ => name,
 };
@@ -146,13 +157,13 @@ internal sealed record RunResult(string Server, string Scenario, int Round, doub
 }
 
 /// <summary>Command-line options.</summary>
-internal sealed record Options(string TusDll, string FloorDll, string NodeScript, bool Quick, int Rounds, IReadOnlySet<string> Only, IReadOnlySet<string> Servers, string OutputDirectory, string Name, IReadOnlyDictionary<string, string> TusEnvironment)
+internal sealed record Options(string TusDll, string? TusNative, string FloorDll, string NodeScript, bool Quick, int Rounds, IReadOnlySet<string> Only, IReadOnlySet<string> Servers, string OutputDirectory, string Name, IReadOnlyDictionary<string, string> TusEnvironment)
 {
-    public const string Usage = "usage: Tus.Bench --tus <Tus.Server.dll> --floor <Tus.Bench.Floor.dll> --node <server.mjs> [--quick] [--rounds N] [--only a,b] [--servers a,b] [--out DIR] [--name NAME] [--tus-env KEY=VALUE]...";
+    public const string Usage = "usage: Tus.Bench --tus <Tus.Server.dll> --floor <Tus.Bench.Floor.dll> --node <server.mjs> [--tus-native <executable>] [--quick] [--rounds N] [--only a,b] [--servers a,b] [--out DIR] [--name NAME] [--tus-env KEY=VALUE]...";
 
     public static Options? Parse(string[] args)
     {
-        string? tus = null, floor = null, node = null;
+        string? tus = null, native = null, floor = null, node = null;
         var quick = false;
         int? rounds = null;
         var only = new HashSet<string>(StringComparer.Ordinal);
@@ -166,6 +177,7 @@ internal sealed record Options(string TusDll, string FloorDll, string NodeScript
             switch (args[i])
             {
                 case "--tus": tus = Next(); break;
+                case "--tus-native": native = Next(); break;
                 case "--floor": floor = Next(); break;
                 case "--node": node = Next(); break;
                 case "--quick": quick = true; break;
@@ -187,6 +199,6 @@ internal sealed record Options(string TusDll, string FloorDll, string NodeScript
             return null;
         }
 
-        return new Options(Path.GetFullPath(tus), Path.GetFullPath(floor), Path.GetFullPath(node), quick, rounds ?? (quick ? 1 : 5), only, servers, output, name ?? (quick ? "quick" : "latest"), environment);
+        return new Options(Path.GetFullPath(tus), native is null ? null : Path.GetFullPath(native), Path.GetFullPath(floor), Path.GetFullPath(node), quick, rounds ?? (quick ? 1 : 5), only, servers, output, name ?? (quick ? "quick" : "latest"), environment);
     }
 }

@@ -9,7 +9,7 @@ namespace Tus.Bench;
 internal sealed class Report(IReadOnlyList<Scenario> scenarios, IReadOnlyList<ServerKind> servers, IReadOnlyList<RunResult> runs, Options options)
 {
     private const double MiB = 1024 * 1024;
-    private static readonly string[] Colors = ["#2b6cb0", "#dd6b20", "#718096"];
+    private static readonly string[] Colors = ["#2b6cb0", "#38a169", "#dd6b20", "#718096"];
 
     private IEnumerable<RunResult> Good(string server, string scenario) =>
         runs.Where(r => r.Server == server && r.Scenario == scenario && r.Error is null);
@@ -185,8 +185,52 @@ internal sealed class Report(IReadOnlyList<Scenario> scenarios, IReadOnlyList<Se
             rows.Add(("256 concurrent uploads under 200 MiB peak RSS", $"{F(rss)} MiB", rss is null ? null : rss < 200));
         }
 
+        AppendTargetTable(md, "Targets (Tus.Server with the file store)", rows);
+        AppendNativeTargets(md, byKey);
+    }
+
+    /// <summary>The native build's targets: against the floor's throughput and CPU, the peer's, and fixed memory bounds.</summary>
+    private void AppendNativeTargets(StringBuilder md, Dictionary<string, Scenario> byKey)
+    {
+        const string Native = "Tus.Server native", Peer = "@tus/server", Floor = "floor";
+        if (!servers.Any(s => s.Name == Native))
+        {
+            return;
+        }
+
+        var rows = new List<(string Target, string Measured, bool? Met)>();
+        if (byKey.TryGetValue("single", out var single))
+        {
+            var gib = single.TotalBytes / (1024.0 * MiB);
+            var speed = Ratio(Native, Floor, single, r => r.Throughput(single));
+            rows.Add(("one 1 GiB stream ≥ 0.95× the floor's MiB/s", $"{F(speed, "F2")}×", speed is null ? null : speed >= 0.95));
+            var cpu = Ratio(Native, Floor, single, r => r.CpuSeconds);
+            rows.Add(("CPU s per GiB ≤ 1.1× the floor's", $"{F(Cpu(Native, single) / gib, "F2")} s/GiB = {F(cpu, "F2")}×", cpu is null ? null : cpu <= 1.1));
+            var cpuPeer = Ratio(Native, Peer, single, r => r.CpuSeconds);
+            rows.Add(("CPU s per GiB below @tus/server's", $"{F(cpuPeer, "F2")}×", cpuPeer is null ? null : cpuPeer < 1));
+            var rss = Rss(Native, single);
+            rows.Add(("peak RSS ≤ 40 MiB during a 1 GiB upload", $"{F(rss)} MiB", rss is null ? null : rss <= 40));
+        }
+
+        foreach (var key in new[] { "small", "small-cwu" })
+        {
+            if (byKey.TryGetValue(key, out var small))
+            {
+                var ratio = Ratio(Native, Peer, small, r => r.Throughput(small));
+                rows.Add(($"{small.Title}: ≥ 2× @tus/server's uploads/s", $"{F(ratio, "F2")}×", ratio is null ? null : ratio >= 2));
+            }
+        }
+
+        var idle = runs.Where(r => r.Server == Native && r.Error is null).Select(r => r.IdleRss / MiB).ToList();
+        var idleMedian = idle.Count == 0 ? (double?)null : MedianOf(idle);
+        rows.Add(("idle RSS ≤ 30 MiB", $"{F(idleMedian)} MiB", idleMedian is null ? null : idleMedian <= 30));
+        AppendTargetTable(md, "Targets (native Tus.Server)", rows);
+    }
+
+    private static void AppendTargetTable(StringBuilder md, string title, List<(string Target, string Measured, bool? Met)> rows)
+    {
         md.AppendLine();
-        md.AppendLine("## Targets (Tus.Server with the file store)");
+        md.AppendLine(CultureInfo.InvariantCulture, $"## {title}");
         md.AppendLine();
         md.AppendLine("| Target | Measured | Met |");
         md.AppendLine("| --- | ---: | :---: |");
