@@ -48,6 +48,7 @@ internal static class ServerSettings
         new("StoreCallTimeout", "--store-call-timeout", "TUS_STORE_CALL_TIMEOUT", "60", SettingKind.Duration, "Abandon a storage call that makes no progress this long (answered 503, lock released; waiting for a slow client does not count)."),
         new("ShutdownGracePeriod", "--shutdown-grace-period", "TUS_SHUTDOWN_GRACE_PERIOD", "10", SettingKind.Duration, "On shutdown, bodies end at once; storage calls still running get this long to finish (0: cancelled at once)."),
         new("FlushToDisk", "--flush-to-disk", "TUS_FLUSH_TO_DISK", "false", SettingKind.Flag, "Flush every write to disk before answering (slower, survives power loss)."),
+        new("DisableDirectWrites", "--disable-direct-writes", "TUS_DISABLE_DIRECT_WRITES", "false", SettingKind.Flag, "File store: write through the page cache only (by default, on Linux, an append past 8 MiB writes the rest around it with O_DIRECT)."),
         new("Locker", "--locker", "TUS_LOCKER", "memory", SettingKind.Text, "How uploads are locked: memory (one server process) or consul (several instances sharing the upload directory or bucket)."),
         new("ConsulAddress", "--consul-address", "CONSUL_HTTP_ADDR", "", SettingKind.Text, "Consul's HTTP API for --locker consul; empty means http://127.0.0.1:8500. The ACL token comes from CONSUL_HTTP_TOKEN."),
         new("ConsulKeyPrefix", "--consul-key-prefix", "TUS_CONSUL_KEY_PREFIX", "tus/locks/", SettingKind.Text, "Consul KV folder of the locks; the same for every instance sharing a store, different for different stores."),
@@ -284,6 +285,7 @@ internal static class ServerSettings
             StoreCallTimeout = Duration("StoreCallTimeout", zeroMeansNone: false) ?? TimeSpan.FromSeconds(60),
             ShutdownGracePeriod = ZeroOrMore("ShutdownGracePeriod"),
             FlushToDisk = Flag("FlushToDisk"),
+            DisableDirectWrites = Flag("DisableDirectWrites"),
             Locker = Value("Locker").ToLowerInvariant(),
             ConsulAddress = Value("ConsulAddress"),
             ConsulKeyPrefix = Value("ConsulKeyPrefix"),
@@ -480,6 +482,8 @@ internal sealed record ServerConfiguration
 
     public bool FlushToDisk { get; init; }
 
+    public bool DisableDirectWrites { get; init; }
+
     /// <summary><c>memory</c> or <c>consul</c>.</summary>
     public string Locker { get; init; } = "memory";
 
@@ -557,6 +561,7 @@ internal sealed record ServerConfiguration
     {
         options.Directory = UploadDirectory;
         options.FlushToDisk = FlushToDisk;
+        options.DirectWrites = !DisableDirectWrites;
     }
 
     public void Apply(Tus.Lockers.Consul.ConsulLockerOptions options)

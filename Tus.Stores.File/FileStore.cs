@@ -22,6 +22,8 @@ public sealed partial class FileStore : ITusStore
     private readonly string _directory;
     private readonly bool _flushToDisk;
     private readonly int _bufferSize;
+    private readonly bool _directWrites;
+    private readonly long _directWriteThreshold;
     private readonly TimeProvider _timeProvider;
 
     /// <summary>Creates the store over <see cref="FileStoreOptions.Directory"/>, creating the directory when missing.</summary>
@@ -42,6 +44,8 @@ public sealed partial class FileStore : ITusStore
         _directory = Path.TrimEndingDirectorySeparator(Path.GetFullPath(options.Directory));
         _flushToDisk = options.FlushToDisk;
         _bufferSize = options.BufferSize;
+        _directWrites = options.DirectWrites;
+        _directWriteThreshold = options.DirectWriteThreshold;
         _timeProvider = timeProvider;
         Directory.CreateDirectory(_directory);
     }
@@ -158,9 +162,22 @@ public sealed partial class FileStore : ITusStore
             }
 
             file.Position = before;
+            using var direct = _directWrites && DirectAppendStream.IsSupported
+                ? new DirectAppendStream(file.SafeFileHandle, files.DataPath, before, _directWriteThreshold)
+                : null;
             try
             {
-                await data.CopyToAsync(AppendOptions.HasFlag(FileOptions.Asynchronous) ? file : new SynchronousWriteStream(file), _bufferSize, cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    Stream destination = direct is not null ? direct : AppendOptions.HasFlag(FileOptions.Asynchronous) ? file : new SynchronousWriteStream(file);
+                    await data.CopyToAsync(destination, _bufferSize, cancellationToken).ConfigureAwait(false);
+                }
+                finally
+                {
+                    // Whatever the copy received is kept, also when it failed or was cancelled.
+                    direct?.Complete();
+                }
+
                 if (_flushToDisk)
                 {
                     file.Flush(flushToDisk: true);
@@ -177,7 +194,8 @@ public sealed partial class FileStore : ITusStore
                 throw;
             }
 
-            return file.Length - before;
+            // Direct writes bypass the file stream, whose cached length would not see them.
+            return (direct is not null ? direct.End : file.Length) - before;
         }
     }
 
