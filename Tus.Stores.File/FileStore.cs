@@ -175,7 +175,10 @@ public sealed partial class FileStore : ITusStore
                 finally
                 {
                     // Whatever the copy received is kept, also when it failed or was cancelled.
-                    direct?.Complete();
+                    if (direct is not null)
+                    {
+                        await direct.CompleteAsync().ConfigureAwait(false);
+                    }
                 }
 
                 if (_flushToDisk)

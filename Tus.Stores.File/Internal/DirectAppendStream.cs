@@ -10,13 +10,15 @@ namespace Tus.Stores.Internal;
 /// no write-back later, which is most of a file upload's CPU; small appends never pay a device round trip.
 /// </summary>
 /// <remarks>
-/// <para>The file only ever grows by bytes of the body, in order: direct writes are whole blocks of real data at the
-/// file's end, and the unaligned rest goes through the ordinary descriptor, so the file's length (the upload's
-/// offset) is never padded and never ahead of the data, even across a crash.</para>
-/// <para><see cref="Complete"/> writes whatever is buffered; the store calls it after the copy ends, successfully or
-/// not, so that every byte received is kept.</para>
+/// <para>Two aligned 1 MiB buffers take turns: while one is written to the device on the thread pool, the body fills
+/// the other, so receiving and writing overlap as they do with the page cache.</para>
+/// <para>The file only ever grows by bytes of the body, in order: one direct write is in flight at a time, each a whole
+/// number of blocks of real data at the file's end, and the unaligned rest goes through the ordinary descriptor, so the
+/// file's length (the upload's offset) is never padded and never ahead of the data, even across a crash.</para>
+/// <para><see cref="CompleteAsync"/> writes whatever is buffered; the store calls it after the copy ends, successfully
+/// or not, so that every byte received is kept.</para>
 /// </remarks>
-internal sealed unsafe partial class DirectAppendStream : Stream
+internal sealed partial class DirectAppendStream : Stream
 {
     private const int BlockSize = 4096;
     private const int BufferSize = 1024 * 1024;
@@ -28,9 +30,12 @@ internal sealed unsafe partial class DirectAppendStream : Stream
     private long _appended;
     private SafeFileHandle? _direct;
     private bool _directUnavailable;
-    private byte* _buffer;
+    private nint _filling; // aligned native buffers (a pointer each): async methods cannot hold pointers
+    private nint _spare;
     private int _filled;
-    private long _bufferStart;
+    private long _fillingStart;
+    private Task? _inFlight;
+    private long _inFlightEnd;
 
     /// <param name="file">The data file's ordinary descriptor, opened for writing.</param>
     /// <param name="path">The data file's path, to open the direct descriptor.</param>
@@ -47,7 +52,7 @@ internal sealed unsafe partial class DirectAppendStream : Stream
     /// <summary>Whether direct writes can be used here at all: Linux, and a CPU whose O_DIRECT flag value is known.</summary>
     public static bool IsSupported => OperatingSystem.IsLinux() && DirectFlag != 0;
 
-    /// <summary>The file's length: after <see cref="Complete"/>, where the append ended.</summary>
+    /// <summary>The file's length: after <see cref="CompleteAsync"/>, where the append ended.</summary>
     public long End => _end;
 
     public override bool CanRead => false;
@@ -75,55 +80,39 @@ internal sealed unsafe partial class DirectAppendStream : Stream
     {
         while (!buffer.IsEmpty)
         {
-            if (_direct is null && !TryStartDirect())
-            {
-                // Ordinary writes up to the threshold (or for good, when direct writes are unavailable).
-                var ordinary = _directUnavailable ? buffer.Length : (int)Math.Min(buffer.Length, Math.Max(1, _threshold - _appended));
-                RandomAccess.Write(_file, buffer[..ordinary], _end);
-                _end += ordinary;
-                _appended += ordinary;
-                buffer = buffer[ordinary..];
-                continue;
-            }
-
-            var taken = Math.Min(buffer.Length, BufferSize - _filled);
-            buffer[..taken].CopyTo(new Span<byte>(_buffer + _filled, taken));
-            _filled += taken;
-            _appended += taken;
-            buffer = buffer[taken..];
+            buffer = Take(buffer);
             if (_filled == BufferSize)
             {
-                WriteDirect(BufferSize);
+                AwaitInFlightAsync().AsTask().GetAwaiter().GetResult();
+                Submit();
             }
         }
     }
 
     public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
 
-    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        if (cancellationToken.IsCancellationRequested)
+        cancellationToken.ThrowIfCancellationRequested();
+        while (!buffer.IsEmpty)
         {
-            return ValueTask.FromCanceled(cancellationToken);
-        }
-
-        try
-        {
-            Write(buffer.Span);
-            return ValueTask.CompletedTask;
-        }
-        catch (Exception e)
-        {
-            return ValueTask.FromException(e);
+            var rest = Take(buffer.Span);
+            buffer = buffer[^rest.Length..];
+            if (_filled == BufferSize)
+            {
+                await AwaitInFlightAsync().ConfigureAwait(false);
+                Submit();
+            }
         }
     }
 
     public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
         WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
-    /// <summary>Writes what is buffered: whole blocks directly, the unaligned rest the ordinary way.</summary>
-    public void Complete()
+    /// <summary>Writes what is buffered (whole blocks directly, the unaligned rest the ordinary way) and waits for it.</summary>
+    public async ValueTask CompleteAsync()
     {
+        await AwaitInFlightAsync().ConfigureAwait(false);
         if (_direct is null || _filled == 0)
         {
             return;
@@ -132,18 +121,22 @@ internal sealed unsafe partial class DirectAppendStream : Stream
         var whole = _filled & ~(BlockSize - 1);
         if (whole > 0)
         {
-            WriteDirect(whole);
+            WriteFully(_direct, _filling, whole, _fillingStart);
+            _fillingStart += whole;
+            _end = Math.Max(_end, _fillingStart);
         }
 
-        if (_filled > 0)
+        // Only the bytes past the file's end are new: the first ones may be the re-read head of its last block.
+        var tail = _filled - whole;
+        var skip = (int)Math.Max(0, _end - _fillingStart);
+        if (tail > skip)
         {
-            // Only the bytes past the file's end are new; the first ones may be the re-read head of the last block.
-            var skip = (int)(_end - _bufferStart);
-            RandomAccess.Write(_file, new ReadOnlySpan<byte>(_buffer + skip, _filled - skip), _end);
-            _end = _bufferStart + _filled;
-            _bufferStart = _end;
-            _filled = 0;
+            RandomAccess.Write(_file, Native(_filling + whole + skip, tail - skip), _end);
+            _end = _fillingStart + tail;
         }
+
+        _fillingStart = _end;
+        _filled = 0;
     }
 
     public override void Flush()
@@ -160,15 +153,71 @@ internal sealed unsafe partial class DirectAppendStream : Stream
 
     protected override void Dispose(bool disposing)
     {
+        // A write still in flight (the store failed before CompleteAsync) must finish before its buffer is freed.
+        try
+        {
+            _inFlight?.GetAwaiter().GetResult();
+        }
+        catch (IOException)
+        {
+            // Already reported, or about to be, by the caller's own failure.
+        }
+
+        _inFlight = null;
         _direct?.Dispose();
         _direct = null;
-        if (_buffer is not null)
+        if (_filling != 0)
         {
-            NativeMemory.AlignedFree(_buffer);
-            _buffer = null;
+            Free(_filling);
+            Free(_spare);
+            _filling = 0;
+            _spare = 0;
         }
 
         base.Dispose(disposing);
+    }
+
+    /// <summary>Writes the start of <paramref name="buffer"/> the ordinary way or into the filling buffer; returns the rest.</summary>
+    private ReadOnlySpan<byte> Take(ReadOnlySpan<byte> buffer)
+    {
+        if (_direct is null && !TryStartDirect())
+        {
+            // Ordinary writes up to the threshold (or for good, when direct writes are unavailable).
+            var ordinary = _directUnavailable ? buffer.Length : (int)Math.Min(buffer.Length, Math.Max(1, _threshold - _appended));
+            RandomAccess.Write(_file, buffer[..ordinary], _end);
+            _end += ordinary;
+            _appended += ordinary;
+            return buffer[ordinary..];
+        }
+
+        var taken = Math.Min(buffer.Length, BufferSize - _filled);
+        buffer[..taken].CopyTo(Native(_filling + _filled, taken));
+        _filled += taken;
+        _appended += taken;
+        return buffer[taken..];
+    }
+
+    /// <summary>Starts writing the full filling buffer on the thread pool and swaps the buffers.</summary>
+    private void Submit()
+    {
+        var direct = _direct!;
+        var buffer = _filling;
+        var offset = _fillingStart;
+        _inFlight = Task.Run(() => WriteFully(direct, buffer, BufferSize, offset));
+        _inFlightEnd = offset + BufferSize;
+        (_filling, _spare) = (_spare, _filling);
+        _fillingStart += BufferSize;
+        _filled = 0;
+    }
+
+    private async ValueTask AwaitInFlightAsync()
+    {
+        if (_inFlight is { } write)
+        {
+            _inFlight = null;
+            await write.ConfigureAwait(false);
+            _end = Math.Max(_end, _inFlightEnd);
+        }
     }
 
     private bool TryStartDirect()
@@ -187,21 +236,22 @@ internal sealed unsafe partial class DirectAppendStream : Stream
         }
 
         _direct = new SafeFileHandle(fd, ownsHandle: true);
-        _buffer = (byte*)NativeMemory.AlignedAlloc(BufferSize, BlockSize);
+        _filling = Allocate();
+        _spare = Allocate();
 
         // Direct writes start at a block boundary: the head of the file's last, partly filled block is read back into
         // the buffer and written again with what follows it.
-        _bufferStart = _end & ~(long)(BlockSize - 1);
-        _filled = (int)(_end - _bufferStart);
+        _fillingStart = _end & ~(long)(BlockSize - 1);
+        _filled = (int)(_end - _fillingStart);
         if (_filled > 0)
         {
             // The append's own descriptor is write-only.
             using var reader = File.OpenHandle(_path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-            var head = new Span<byte>(_buffer, _filled);
+            var head = Native(_filling, _filled);
             var read = 0;
             while (read < _filled)
             {
-                var count = RandomAccess.Read(reader, head[read..], _bufferStart + read);
+                var count = RandomAccess.Read(reader, head[read..], _fillingStart + read);
                 if (count == 0)
                 {
                     throw new IOException($"The data file '{_path}' is shorter than the {_end} bytes it held a moment ago.");
@@ -214,33 +264,22 @@ internal sealed unsafe partial class DirectAppendStream : Stream
         return true;
     }
 
-    private void WriteDirect(int count)
+    private static unsafe Span<byte> Native(nint pointer, int length) => new((void*)pointer, length);
+
+    private static unsafe nint Allocate() => (nint)NativeMemory.AlignedAlloc(BufferSize, BlockSize);
+
+    private static unsafe void Free(nint pointer) => NativeMemory.AlignedFree((void*)pointer);
+
+    private static void WriteFully(SafeFileHandle handle, nint source, int count, long offset)
     {
         var written = 0;
         while (written < count)
         {
-            written += (int)WriteAt(_direct!, _buffer + written, count - written, _bufferStart + written);
-        }
-
-        _bufferStart += count;
-        _end = Math.Max(_end, _bufferStart);
-        var rest = _filled - count;
-        if (rest > 0)
-        {
-            Buffer.MemoryCopy(_buffer + count, _buffer, BufferSize, rest);
-        }
-
-        _filled = rest;
-    }
-
-    private static long WriteAt(SafeFileHandle handle, byte* source, int count, long offset)
-    {
-        while (true)
-        {
-            var written = PositionalWrite(handle, source, (nuint)count, offset);
-            if (written >= 0)
+            var result = PositionalWrite(handle, source + written, (nuint)(count - written), offset + written);
+            if (result >= 0)
             {
-                return written;
+                written += (int)result;
+                continue;
             }
 
             // The errno goes into HResult as .NET's own file I/O does on Unix, so the disk-full check sees ENOSPC.
@@ -260,5 +299,5 @@ internal sealed unsafe partial class DirectAppendStream : Stream
     private static partial int OpenDirect(string path, int flags);
 
     [LibraryImport("libc", EntryPoint = "pwrite", SetLastError = true)]
-    private static partial nint PositionalWrite(SafeFileHandle handle, byte* buffer, nuint count, long offset);
+    private static partial nint PositionalWrite(SafeFileHandle handle, nint buffer, nuint count, long offset);
 }
