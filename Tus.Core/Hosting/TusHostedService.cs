@@ -31,6 +31,8 @@ internal sealed partial class TusHostedService(IServiceProvider services) : IHos
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
+        // Post-hooks still queued (post-finish of the last uploads) get until the host's shutdown timeout.
+        await services.GetRequiredService<TusEngine>().DrainHooksAsync(cancellationToken).ConfigureAwait(false);
         if (_stopping is null || _sweeping is null)
         {
             return;
