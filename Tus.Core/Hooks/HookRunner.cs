@@ -39,8 +39,8 @@ internal enum PreHookVerdict
     Failed,
 }
 
-/// <summary>A post-hook event waiting in the queue.</summary>
-internal readonly record struct PostHookEvent(string Name, TusHookContext Context);
+/// <summary>A post-hook event waiting in the queue, with the trace of the request that raised it.</summary>
+internal readonly record struct PostHookEvent(string Name, TusHookContext Context, ActivityContext? Trace);
 
 /// <summary>What hooks asked of one request's response, kept until the engine has its answer.</summary>
 internal sealed class HookRequestState
@@ -422,7 +422,7 @@ internal sealed partial class HookRunner : IDisposable
         // One upload's events always go to the same queue, whose single reader runs them in order.
         var queue = _queues[(int)((uint)StringComparer.Ordinal.GetHashCode(uploadId) % (uint)_queues.Length)];
         Interlocked.Increment(ref _queued);
-        if (!queue.Writer.TryWrite(new PostHookEvent(hookEvent, context)))
+        if (!queue.Writer.TryWrite(new PostHookEvent(hookEvent, context, Activity.Current?.Context)))
         {
             Interlocked.Decrement(ref _queued);
             Completed(hookEvent, HookOutcome.Dropped, TimeSpan.Zero);
@@ -436,6 +436,11 @@ internal sealed partial class HookRunner : IDisposable
         {
             while (reader.TryRead(out var item))
             {
+                // The request's trace goes on in its post-hooks (an HttpClient they use sends its traceparent). Its
+                // activity has stopped by now, so a child of it stands in.
+                using var trace = item.Trace is { } parent
+                    ? new Activity("Tus.PostHook").SetParentId(parent.TraceId, parent.SpanId, parent.TraceFlags).Start()
+                    : null;
                 try
                 {
                     await RunEventAsync(item).ConfigureAwait(false);
@@ -545,8 +550,8 @@ internal sealed partial class HookRunner : IDisposable
             queue.Writer.TryComplete();
         }
 
+        // Cancelled, not disposed: workers still finishing read its token.
         _stopping.Cancel();
-        _stopping.Dispose();
     }
 
     // ---- The request as hooks see it ----

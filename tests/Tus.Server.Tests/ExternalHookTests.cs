@@ -155,7 +155,7 @@ public sealed class ExternalHookTests
         await using var server = await ServerProcess.StartAsync(Loopback(dir,
             "--hooks-http", hooks.Url, "--hooks-http-retry", "3", "--hooks-http-backoff", "100ms",
             "--hooks-http-forward-headers", "Authorization", "--hooks-enabled-events", "pre-create,post-finish"));
-        var client = new TusClient(server);
+        var client = new TusClient(server, traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
 
         using var created = await client.CreateAsync(2, ("filename", "a.txt"));
         created.StatusCode.Should().Be(HttpStatusCode.Created);
@@ -172,6 +172,8 @@ public sealed class ExternalHookTests
         preCreates.Should().HaveCount(3, "two 500s, then the answer");
         preCreates.Should().OnlyContain(r => r.Authorization == "Bearer alice", "Authorization is forwarded as a header");
         preCreates.Should().OnlyContain(r => r.ContentType == "application/json");
+        hooks.Received.Should().OnlyContain(r => r.TraceParent != null && r.TraceParent.Contains("0af7651916cd43dd8448eb211c80319c"),
+            "hook requests carry the client request's trace, post-hooks included");
         using var finish = JsonDocument.Parse(hooks.Received.Single(r => r.Type == "post-finish").Body);
         finish.RootElement.GetProperty("Event").GetProperty("Upload").GetProperty("Offset").GetInt64().Should().Be(2);
         finish.RootElement.GetProperty("Event").GetProperty("HTTPRequest").GetProperty("Header").GetProperty("Authorization")
@@ -276,7 +278,7 @@ public sealed class ExternalHookTests
     }
 
     /// <summary>Just enough of a tus client, sending "Authorization: Bearer alice" unless told not to.</summary>
-    private sealed class TusClient(ServerProcess server)
+    private sealed class TusClient(ServerProcess server, string? traceparent = null)
     {
         public Task<HttpResponseMessage> CreateAsync(long length, params (string Key, string Value)[] metadata)
         {
@@ -309,6 +311,11 @@ public sealed class ExternalHookTests
                 if (bearer)
                 {
                     request.Headers.Add("Authorization", "Bearer alice");
+                }
+
+                if (traceparent is not null)
+                {
+                    request.Headers.TryAddWithoutValidation("traceparent", traceparent);
                 }
 
                 return await server.Client.SendAsync(request, Ct);
@@ -384,7 +391,7 @@ internal sealed class HookEndpoint : IAsyncDisposable
             int attempt;
             lock (_received)
             {
-                _received.Add(new Request(type, body, context.Request.Headers["Authorization"], context.Request.ContentType));
+                _received.Add(new Request(type, body, context.Request.Headers["Authorization"], context.Request.ContentType, context.Request.Headers["traceparent"]));
                 attempt = _received.Count(r => r.Type == type);
             }
 
@@ -405,5 +412,5 @@ internal sealed class HookEndpoint : IAsyncDisposable
         await _serving.ConfigureAwait(false);
     }
 
-    internal sealed record Request(string Type, string Body, string? Authorization, string? ContentType);
+    internal sealed record Request(string Type, string Body, string? Authorization, string? ContentType, string? TraceParent);
 }
