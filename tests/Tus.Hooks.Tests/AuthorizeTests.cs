@@ -103,6 +103,31 @@ public sealed class AuthorizeTests
     }
 
     [Fact]
+    public async Task Reject_WithItsOwnStatusHeadersAndBody_IsAnsweredSo()
+    {
+        using var host = HookHost.Create(t => t.OnAuthorize((c, _) =>
+        {
+            // Hide the upload from strangers altogether.
+            c.Reject(TusError.UploadNotFound);
+            c.Response.Headers["WWW-Authenticate"] = "Bearer";
+            c.Response.Body = "no such upload here";
+            return ValueTask.CompletedTask;
+        }));
+        var id = await host.CreateAsync(3);
+
+        var patch = await host.PatchAsync(id, 0, "abc");
+        var head = await host.SendAsync("HEAD", id);
+
+        patch.StatusCode.Should().Be(404);
+        patch.GetHeader("WWW-Authenticate").Should().Be("Bearer");
+        HookHost.Text(patch).Should().Be("no such upload here");
+        head.StatusCode.Should().Be(404);
+        head.GetHeader("WWW-Authenticate").Should().Be("Bearer");
+        head.Body.IsEmpty.Should().BeTrue();
+        host.Store.DataOf(id).Should().BeEmpty();
+    }
+
+    [Fact]
     public async Task UnknownUpload_IsAnswered404WithoutCallingTheHook()
     {
         var called = false;
