@@ -73,8 +73,9 @@ public sealed class TusOptions
     /// <summary>Cross-origin settings for browser clients.</summary>
     public TusCorsOptions Cors { get; } = new();
 
-    /// <summary>Callbacks at points of the upload lifecycle.</summary>
-    public TusEvents Events { get; set; } = new();
+    /// <summary>How hooks run: timeouts, the answer to a failing pre-hook, the progress interval and the post-hook queue.
+    /// The hooks themselves are registered with <c>services.AddTus().AddHooks&lt;T&gt;()</c> or <c>.OnPreCreate(...)</c>.</summary>
+    public TusHookOptions Hooks { get; } = new();
 
     /// <summary>Returns every problem with these options; empty when they are valid.</summary>
     public IReadOnlyList<string> Validate()
@@ -99,11 +100,7 @@ public sealed class TusOptions
         {
             errors.Add($"{nameof(ShutdownGracePeriod)} must be between zero and {LongestTimer.TotalDays:0} days (got {ShutdownGracePeriod}).");
         }
-        if (Events is null)
-        {
-            errors.Add($"{nameof(Events)} must not be null.");
-        }
-
+        errors.AddRange(Hooks.Validate());
         errors.AddRange(Cors.Validate());
         return errors;
     }

@@ -62,4 +62,7 @@ public abstract class TusRequest
 
     /// <summary>The request's services, for hooks; <see langword="null"/> when the host has none.</summary>
     public virtual IServiceProvider? Services => null;
+
+    /// <summary>What hooks saw of and asked for this request; made when the first hook runs.</summary>
+    internal Hooks.HookRequestState? HookState { get; set; }
 }

@@ -40,6 +40,11 @@ public sealed class AddTusTests
         ["Tus:Cors:AllowedHeaders"] = "X-One, X-Two",
         ["Tus:Cors:ExposedHeaders:0"] = "X-Three",
         ["Tus:Cors:MaxAge"] = "600",
+        ["Tus:Hooks:PreHookTimeout"] = "5",
+        ["Tus:Hooks:PostHookTimeout"] = "00:02:00",
+        ["Tus:Hooks:ProgressInterval"] = "0.25",
+        ["Tus:Hooks:PostHookQueueCapacity"] = "500",
+        ["Tus:Hooks:PostHookConcurrency"] = "2",
     };
 
     [Fact]
@@ -73,6 +78,11 @@ public sealed class AddTusTests
         options.Cors.AllowedHeaders.Should().Equal("X-One", "X-Two");
         options.Cors.ExposedHeaders.Should().Equal("X-Three");
         options.Cors.MaxAge.Should().Be(TimeSpan.FromMinutes(10));
+        options.Hooks.PreHookTimeout.Should().Be(TimeSpan.FromSeconds(5));
+        options.Hooks.PostHookTimeout.Should().Be(TimeSpan.FromMinutes(2));
+        options.Hooks.ProgressInterval.Should().Be(TimeSpan.FromMilliseconds(250));
+        options.Hooks.PostHookQueueCapacity.Should().Be(500);
+        options.Hooks.PostHookConcurrency.Should().Be(2);
         options.Validate().Should().BeEmpty();
         provider.GetServices<ITusStartupCheck>().Should().BeEmpty();
     }
@@ -87,7 +97,7 @@ public sealed class AddTusTests
         var bound = provider.GetRequiredService<IOptions<TusOptions>>().Value;
         var defaults = new TusOptions();
 
-        foreach (var property in typeof(TusOptions).GetProperties().Where(p => p.Name is not nameof(TusOptions.Events) and not nameof(TusOptions.Cors)))
+        foreach (var property in typeof(TusOptions).GetProperties().Where(p => p.Name is not nameof(TusOptions.Hooks) and not nameof(TusOptions.Cors)))
         {
             EveryKey.Keys.Should().Contain("Tus:" + property.Name);
             Differs(property.GetValue(bound), property.GetValue(defaults)).Should().BeTrue(property.Name);
@@ -97,6 +107,13 @@ public sealed class AddTusTests
         {
             EveryKey.Keys.Should().Contain(k => k.StartsWith("Tus:Cors:" + property.Name, StringComparison.Ordinal));
             Differs(property.GetValue(bound.Cors), property.GetValue(defaults.Cors)).Should().BeTrue("Cors." + property.Name);
+        }
+
+        // The failure answer is a TusError, set in code rather than configuration.
+        foreach (var property in typeof(Tus.Hooks.TusHookOptions).GetProperties().Where(p => p.Name != nameof(Tus.Hooks.TusHookOptions.FailureError)))
+        {
+            EveryKey.Keys.Should().Contain("Tus:Hooks:" + property.Name);
+            Differs(property.GetValue(bound.Hooks), property.GetValue(defaults.Hooks)).Should().BeTrue("Hooks." + property.Name);
         }
     }
 
