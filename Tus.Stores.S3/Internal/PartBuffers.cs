@@ -159,7 +159,7 @@ internal abstract class PartBuffer : IDisposable
 
     /// <summary>
     /// Reads from <paramref name="source"/> until the buffer holds <paramref name="limit"/> bytes or the source ends.
-    /// Bytes read before the source throws stay in the buffer (and in <see cref="Length"/>).
+    /// Bytes read before the source throws, or the token fires, stay in the buffer (and in <see cref="Length"/>).
     /// </summary>
     /// <returns>How many bytes were added.</returns>
     public abstract ValueTask<long> FillAsync(Stream source, long limit, CancellationToken cancellationToken);
@@ -186,6 +186,8 @@ internal sealed class MemoryPartBuffer(PartBufferPool pool) : PartBuffer
         long added = 0;
         while (Length < limit)
         {
+            // Checked on every read: a body that ignores the token must not keep the write going.
+            cancellationToken.ThrowIfCancellationRequested();
             var within = (int)(Length % PartBufferPool.ChunkSize);
             if (within == 0 && _chunks.Count * (long)PartBufferPool.ChunkSize == Length)
             {
@@ -281,6 +283,7 @@ internal sealed class FilePartBuffer : PartBuffer
         {
             while (Length < limit)
             {
+                cancellationToken.ThrowIfCancellationRequested();
                 var count = (int)Math.Min(limit - Length, copy.Length);
                 var read = await source.ReadAsync(copy.AsMemory(0, count), cancellationToken).ConfigureAwait(false);
                 if (read == 0)

@@ -32,6 +32,13 @@ public sealed class PatternStream(int seed, long from, long count) : Stream
 
     public long FailAfter { get; init; } = long.MaxValue;
 
+    /// <summary>When set, cancelled once the stream has given <see cref="CancelAfter"/> bytes (the stream keeps giving).</summary>
+    public CancellationTokenSource? CancelSource { get; init; }
+
+    public long CancelAfter { get; init; } = long.MaxValue;
+
+    public long Given => _given;
+
     public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
     public override int Read(Span<byte> buffer)
@@ -42,12 +49,22 @@ public sealed class PatternStream(int seed, long from, long count) : Stream
         }
 
         var n = (int)Math.Min(Math.Min(buffer.Length, MaxRead), Math.Min(count - _given, FailAfter - _given));
+        if (CancelSource is not null && _given < CancelAfter)
+        {
+            n = (int)Math.Min(n, CancelAfter - _given);
+        }
+
         for (var i = 0; i < n; i++)
         {
             buffer[i] = Bytes.At(seed, from + _given + i);
         }
 
         _given += n;
+        if (CancelSource is not null && _given == CancelAfter)
+        {
+            CancelSource.Cancel();
+        }
+
         return n;
     }
 
