@@ -234,7 +234,19 @@ public sealed partial class S3Store
                 UseChunkEncoding = _options.UseChunkEncoding,
                 DisablePayloadSigning = _options.DisableContentHashes,
             };
-            var response = await S3Async(static (s, r, ct) => s._client.UploadPartAsync(r, ct), request, $"uploading part {partNumber} of {key}", failed.Token).ConfigureAwait(false);
+            var started = _timeProvider.GetTimestamp();
+            UploadPartResponse response;
+            try
+            {
+                response = await S3Async(static (s, r, ct) => s._client.UploadPartAsync(r, ct), request, $"uploading part {partNumber} of {key}", failed.Token).ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                _metrics.PartWritten("UploadPart", _timeProvider.GetElapsedTime(started), 0, e);
+                throw;
+            }
+
+            _metrics.PartWritten("UploadPart", _timeProvider.GetElapsedTime(started), request.PartSize ?? 0, null);
             return new PartETag(partNumber, Quoted(response.ETag));
         }
         catch
@@ -299,7 +311,19 @@ public sealed partial class S3Store
             ObjectHeaders.Apply(metadata, request.Metadata);
         }
 
-        await S3Async(static (s, r, ct) => s._client.PutObjectAsync(r, ct), request, "writing " + key, cancellationToken).ConfigureAwait(false);
+        var length = body.Length; // the request closes the body
+        var started = _timeProvider.GetTimestamp();
+        try
+        {
+            await S3Async(static (s, r, ct) => s._client.PutObjectAsync(r, ct), request, "writing " + key, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            _metrics.PartWritten("PutObject", _timeProvider.GetElapsedTime(started), 0, e);
+            throw;
+        }
+
+        _metrics.PartWritten("PutObject", _timeProvider.GetElapsedTime(started), length, null);
     }
 
     private Task PutDataAsync(string id, long start, Stream body, UploadInfoDocument document, CancellationToken cancellationToken) =>
@@ -317,6 +341,7 @@ public sealed partial class S3Store
         using var response = await S3Async(static (s, r, ct) => s._client.GetObjectAsync(r, ct), request, "reading " + key, cancellationToken).ConfigureAwait(false);
         var before = buffer.Length;
         await buffer.FillAsync(response.ResponseStream, before + length, cancellationToken).ConfigureAwait(false);
+        _metrics.BytesReceived(buffer.Length - before);
         if (buffer.Length - before != length)
         {
             throw new InvalidDataException($"The object '{key}' holds {buffer.Length - before} bytes where {length} were expected: it was changed without the upload's lock.");
@@ -483,7 +508,19 @@ public sealed partial class S3Store
                 FirstByte = from,
                 LastByte = from + count - 1,
             };
-            var response = await S3Async(static (s, r, ct) => s._client.CopyPartAsync(r, ct), request, $"copying {sourceKey} into part {partNumber} of {target}", failed.Token).ConfigureAwait(false);
+            var started = _timeProvider.GetTimestamp();
+            CopyPartResponse response;
+            try
+            {
+                response = await S3Async(static (s, r, ct) => s._client.CopyPartAsync(r, ct), request, $"copying {sourceKey} into part {partNumber} of {target}", failed.Token).ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                _metrics.PartWritten("UploadPartCopy", _timeProvider.GetElapsedTime(started), 0, e);
+                throw;
+            }
+
+            _metrics.PartWritten("UploadPartCopy", _timeProvider.GetElapsedTime(started), 0, null);
 
             // Some servers (Ceph RGW) answer UploadPartCopy with an unquoted ETag.
             return new PartETag(partNumber, Quoted(response.ETag));
@@ -510,6 +547,7 @@ public sealed partial class S3Store
         using var response = await S3Async(static (s, r, ct) => s._client.GetObjectAsync(r, ct), request, "reading " + key, cancellationToken).ConfigureAwait(false);
         var before = buffer.Length;
         await buffer.FillAsync(response.ResponseStream, before + count, cancellationToken).ConfigureAwait(false);
+        _metrics.BytesReceived(buffer.Length - before);
         if (buffer.Length - before != count)
         {
             throw new InvalidDataException($"The object '{key}' gave {buffer.Length - before} bytes of the {count} asked for at {from}: it was changed without the upload's lock.");

@@ -44,6 +44,13 @@ public sealed partial class S3Store : ITusStore, IDisposable
     private readonly string _metadataPrefix;
     private readonly TimeProvider _timeProvider;
     private readonly PartBufferPool _buffers;
+    private readonly S3StoreMetrics _metrics;
+
+    /// <summary>The name of the <see cref="System.Diagnostics.Metrics.Meter"/> each store reports on (add it to your metrics
+    /// pipeline, e.g. OpenTelemetry's <c>AddMeter(S3Store.MeterName)</c>): <c>tus.s3.part.upload.duration</c> (s),
+    /// <c>tus.s3.io</c> (By), <c>tus.s3.part_buffer.usage</c> (By) and <c>tus.s3.part_buffer.count</c>. See the
+    /// package README.</summary>
+    public const string MeterName = "Tus.Stores.S3";
 
     /// <summary>Creates the store with an S3 client built from the options (endpoint, path style, checksum modes, region)
     /// and the SDK's credential chain.</summary>
@@ -87,6 +94,7 @@ public sealed partial class S3Store : ITusStore, IDisposable
         }
 
         _buffers = new PartBufferPool(options.MaxBufferedParts, directory);
+        _metrics = new S3StoreMetrics(_buffers);
     }
 
     /// <summary>The configuration the store gives the clients it builds from <paramref name="options"/>: endpoint, path
@@ -237,6 +245,7 @@ public sealed partial class S3Store : ITusStore, IDisposable
     /// <summary>Disposes the part buffers (deleting their files) and the client, when the store built it.</summary>
     public void Dispose()
     {
+        _metrics.Dispose();
         _buffers.Dispose();
         if (_ownsClient)
         {
@@ -252,6 +261,8 @@ public sealed partial class S3Store : ITusStore, IDisposable
     internal string InfoKey(string id) => _metadataPrefix + id + InfoSuffix;
 
     internal IAmazonS3 Client => _client;
+
+    internal S3StoreMetrics Metrics => _metrics;
 
     internal string Bucket => _bucket;
 

@@ -39,6 +39,11 @@ public sealed class PatternStream(int seed, long from, long count) : Stream
 
     public long Given => _given;
 
+    /// <summary>Called once, from a read, when the stream has given <see cref="CallAfter"/> bytes.</summary>
+    public Action? Call { get; init; }
+
+    public long CallAfter { get; init; } = long.MaxValue;
+
     public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
     public override int Read(Span<byte> buffer)
@@ -60,6 +65,11 @@ public sealed class PatternStream(int seed, long from, long count) : Stream
         }
 
         _given += n;
+        if (Call is not null && _given - n < CallAfter && _given >= CallAfter)
+        {
+            Call();
+        }
+
         if (CancelSource is not null && _given == CancelAfter)
         {
             CancelSource.Cancel();
