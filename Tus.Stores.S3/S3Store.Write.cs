@@ -232,7 +232,7 @@ public sealed partial class S3Store
                 InputStream = buffer.OpenRead(),
                 PartSize = buffer.Length,
                 UseChunkEncoding = _options.UseChunkEncoding,
-                DisablePayloadSigning = _options.DisableContentHashes,
+                DisablePayloadSigning = _unsignedPayload,
             };
             var started = _timeProvider.GetTimestamp();
             UploadPartResponse response;

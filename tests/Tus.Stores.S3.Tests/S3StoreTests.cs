@@ -246,6 +246,24 @@ public sealed class S3StoreTests : S3StoreTestBase
     }
 
     [Fact]
+    public async Task AppendAsync_DisableContentHashesOverPlainHttp_StillWritesSigned()
+    {
+        // The SDK refuses UNSIGNED-PAYLOAD over http://: the option must not break a store on such an endpoint.
+        S3TestEnvironment.Endpoint.Should().StartWith("http://");
+        using var store = CreateStore(o =>
+        {
+            o.PreferredPartSize = 5 * MiB;
+            o.DisableContentHashes = true;
+        });
+        var upload = await store.CreateAsync(new NewUpload { Id = UploadId.New(), Length = 11 * MiB }, Ct);
+
+        (await store.AppendAsync(upload, new PatternStream(14, 0, 11 * MiB), Ct)).Should().Be(11 * MiB);
+
+        using var whole = await Client.GetObjectAsync(Bucket, Prefix + upload.Id, Ct);
+        await AssertStreamAsync(whole.ResponseStream, seed: 14, 11 * MiB);
+    }
+
+    [Fact]
     public async Task OpenReadAsync_RangeAcrossPieces_ReturnsExactlyThoseBytes()
     {
         var upload = await CreateAsync(20 * MiB);
