@@ -63,12 +63,33 @@ public sealed partial class S3Store
 
         if (written.Interrupted)
         {
-            // What arrived is stored and counted in the state; the abandonment is reported as it came.
+            // What arrived is stored and counted in the state; the abandonment is reported as it came. When those bytes
+            // happened to finish the upload, its final object is still assembled, on the same short clock.
+            await AssembleAfterInterruptionAsync(upload.Id, state).ConfigureAwait(false);
             cancellationToken.ThrowIfCancellationRequested();
         }
 
         await AssembleIfCompleteAsync(upload.Id, state, cancellationToken).ConfigureAwait(false);
         return written.Added;
+    }
+
+    private async Task AssembleAfterInterruptionAsync(string id, S3UploadState state)
+    {
+        if (state.Document.Length is not { } length || state.Offset != length)
+        {
+            return;
+        }
+
+        try
+        {
+            using var flush = new CancellationTokenSource(InterruptedFlushTimeout, _timeProvider);
+            await AssembleIfCompleteAsync(id, state, flush.Token).ConfigureAwait(false);
+        }
+#pragma warning disable CA1031 // The caller's cancellation is what gets reported; the pieces stay readable and complete.
+        catch (Exception)
+        {
+        }
+#pragma warning restore CA1031
     }
 
     private readonly record struct SegmentWrite(long Added, long Total, ExceptionDispatchInfo? Failure, bool Interrupted);

@@ -150,6 +150,24 @@ public sealed class S3StoreTests : S3StoreTestBase
     }
 
     [Fact]
+    public async Task AppendAsync_TokenFiresAsTheLastByteArrives_StillAssemblesTheFinalObject()
+    {
+        const long length = 12 * MiB;
+        var upload = await AppendAsync(await CreateAsync(length), seed: 15, 6 * MiB);
+        using var abandon = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        var body = new PatternStream(15, 6 * MiB, 6 * MiB) { CancelSource = abandon, CancelAfter = 6 * MiB };
+
+        var act = async () => await Store.AppendAsync(upload, body, abandon.Token);
+
+        await act.Should().ThrowAsync<OperationCanceledException>();
+        var after = await Store.GetAsync(upload.Id, Ct);
+        after!.IsComplete.Should().BeTrue("every byte arrived before the token fired");
+        (await DataObjectsAsync(upload.Id)).Should().Equal([("", length)], "the pieces were assembled into the final object");
+        using var whole = await Client.GetObjectAsync(Bucket, Prefix + upload.Id, Ct);
+        await AssertStreamAsync(whole.ResponseStream, seed: 15, length);
+    }
+
+    [Fact]
     public async Task AppendAsync_BodyThrowsMidPart_KeepsWhatArrivedThenThrows()
     {
         var upload = await CreateAsync(20 * MiB);
