@@ -11,6 +11,11 @@ public sealed partial class S3Store
     /// <summary>How long clean-up after a cancelled or failed write (aborting its multipart upload) may take.</summary>
     private static readonly TimeSpan CleanupTimeout = TimeSpan.FromSeconds(30);
 
+    /// <summary>How long an abandoned write may still take to store the bytes it received before it was abandoned.</summary>
+    /// <remarks>Short: the token fires when the host stops after its grace period, when S3 made no progress for the
+    /// store-call timeout, or when the upload's lease was lost (another holder may write soon).</remarks>
+    internal static readonly TimeSpan InterruptedFlushTimeout = TimeSpan.FromSeconds(10);
+
     /// <inheritdoc />
     /// <remarks>
     /// <para>The body is cut into parts (see <see cref="S3StoreOptions.PreferredPartSize"/>) buffered in bounded temporary
@@ -21,8 +26,9 @@ public sealed partial class S3Store
     /// no piece but the last is ever below the minimum part size. The bytes become visible all at once when the object is
     /// completed.</para>
     /// <para>When <paramref name="data"/> throws, what it gave is still written, then the exception propagates. When the
-    /// token fires or S3 fails, the multipart upload is aborted and nothing of this call is kept: the upload stays exactly
-    /// as it was.</para>
+    /// token fires, reading stops at once and what arrived is still written (the parts in flight, then the partly filled
+    /// one), within a short grace time of its own; then the cancellation propagates. When S3 fails (or the grace time runs
+    /// out), the multipart upload is aborted and nothing of this call is kept: the upload stays exactly as it was.</para>
     /// <para>When the append completes an upload made of several objects, they are assembled into the final object.</para>
     /// </remarks>
     public async ValueTask<long> AppendAsync(UploadInfo upload, Stream data, CancellationToken cancellationToken)
@@ -55,22 +61,55 @@ public sealed partial class S3Store
             failure.Throw();
         }
 
+        if (written.Interrupted)
+        {
+            // What arrived is stored and counted in the state; the abandonment is reported as it came. When those bytes
+            // happened to finish the upload, its final object is still assembled, on the same short clock.
+            await AssembleAfterInterruptionAsync(upload.Id, state).ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+
         await AssembleIfCompleteAsync(upload.Id, state, cancellationToken).ConfigureAwait(false);
         return written.Added;
     }
 
-    private readonly record struct SegmentWrite(long Added, long Total, ExceptionDispatchInfo? Failure);
+    private async Task AssembleAfterInterruptionAsync(string id, S3UploadState state)
+    {
+        if (state.Document.Length is not { } length || state.Offset != length)
+        {
+            return;
+        }
+
+        try
+        {
+            using var flush = new CancellationTokenSource(InterruptedFlushTimeout, _timeProvider);
+            await AssembleIfCompleteAsync(id, state, flush.Token).ConfigureAwait(false);
+        }
+#pragma warning disable CA1031 // The caller's cancellation is what gets reported; the pieces stay readable and complete.
+        catch (Exception)
+        {
+        }
+#pragma warning restore CA1031
+    }
+
+    private readonly record struct SegmentWrite(long Added, long Total, ExceptionDispatchInfo? Failure, bool Interrupted);
 
     /// <summary>Writes one data object at <paramref name="key"/>: the joined piece's bytes (when there is one), then the body's.</summary>
+    /// <remarks>The body is read under <paramref name="cancellationToken"/>; S3 calls run under a token of their own that
+    /// fires on a failure of this write or <see cref="InterruptedFlushTimeout"/> after <paramref name="cancellationToken"/>
+    /// fired. So when the call is abandoned, reading stops at once, yet the parts in flight and the partly filled buffer
+    /// still reach S3 (the protocol asks a server to keep what it received), within a bounded time.</remarks>
     private async Task<SegmentWrite> WriteSegmentAsync(string id, UploadInfoDocument document, string key, Segment? joined, Stream data, PartSizing sizing, CancellationToken cancellationToken)
     {
-        using var failed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var failed = new CancellationTokenSource(Timeout.InfiniteTimeSpan, _timeProvider);
+        using var flushDeadline = cancellationToken.Register(static s => StartFlushDeadline((CancellationTokenSource)s!), failed);
         using var concurrency = new SemaphoreSlim(_options.MaxConcurrentPartUploads);
         var uploads = new List<Task<PartETag>>();
         string? multipartId = null;
-        var buffer = await _buffers.RentAsync(cancellationToken).ConfigureAwait(false);
+        PartBuffer? buffer = await _buffers.RentAsync(cancellationToken).ConfigureAwait(false);
         long added = 0;
         long total = 0;
+        var interrupted = false;
         ExceptionDispatchInfo? dataFailure = null;
         try
         {
@@ -83,61 +122,84 @@ public sealed partial class S3Store
             while (true)
             {
                 var size = sizing.SizeOf(partNumber);
+                var before = buffer.Length;
                 try
                 {
-                    added += await buffer.FillAsync(data, size, cancellationToken).ConfigureAwait(false);
+                    await buffer.FillAsync(data, size, cancellationToken).ConfigureAwait(false);
                 }
-                catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                {
+                    // Abandoned: what arrived is still written (below), then the cancellation propagates.
+                    interrupted = true;
+                }
+                catch (Exception e)
                 {
                     // The body broke: what it gave is kept, then the failure is reported.
                     dataFailure = ExceptionDispatchInfo.Capture(e);
                 }
 
-                if (buffer.Length < size || dataFailure is not null)
+                // Counted from the buffer, so bytes read before a failure count too.
+                added += buffer.Length - before;
+                if (buffer.Length < size || interrupted || dataFailure is not null)
                 {
                     break;
                 }
 
-                multipartId ??= await StartMultipartAsync(id, document, key, cancellationToken).ConfigureAwait(false);
+                multipartId ??= await StartMultipartAsync(id, document, key, failed.Token).ConfigureAwait(false);
                 await concurrency.WaitAsync(failed.Token).ConfigureAwait(false);
                 uploads.Add(UploadPartAsync(key, multipartId, partNumber, buffer, concurrency, failed));
-                buffer = null!;
+                buffer = null;
                 total += size;
                 partNumber++;
-                buffer = await _buffers.RentAsync(failed.Token).ConfigureAwait(false);
+                try
+                {
+                    buffer = await _buffers.RentAsync(cancellationToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                {
+                    interrupted = true;
+                    break;
+                }
             }
 
             if (added == 0)
             {
                 // Nothing new arrived: nothing is rewritten.
                 await AbortAsync(key, multipartId, uploads).ConfigureAwait(false);
-                return new SegmentWrite(0, 0, dataFailure);
+                return new SegmentWrite(0, 0, dataFailure, interrupted);
             }
 
-            total += buffer.Length;
+            var rest = buffer?.Length ?? 0;
+            total += rest;
             if (multipartId is null)
             {
-                await PutDataAsync(id, key, buffer.OpenRead(), document, cancellationToken).ConfigureAwait(false);
+                await PutDataAsync(id, key, buffer!.OpenRead(), document, failed.Token).ConfigureAwait(false);
             }
             else
             {
-                if (buffer.Length > 0)
+                if (rest > 0)
                 {
                     await concurrency.WaitAsync(failed.Token).ConfigureAwait(false);
-                    uploads.Add(UploadPartAsync(key, multipartId, partNumber, buffer, concurrency, failed));
-                    buffer = null!;
+                    uploads.Add(UploadPartAsync(key, multipartId, partNumber, buffer!, concurrency, failed));
+                    buffer = null;
                 }
 
                 var parts = await Task.WhenAll(uploads).ConfigureAwait(false);
-                await CompleteAsync(key, multipartId, parts, cancellationToken).ConfigureAwait(false);
+                await CompleteAsync(key, multipartId, parts, failed.Token).ConfigureAwait(false);
             }
 
-            return new SegmentWrite(added, total, dataFailure);
+            return new SegmentWrite(added, total, dataFailure, interrupted);
         }
-        catch
+        catch (Exception e)
         {
             await failed.CancelAsync().ConfigureAwait(false);
             await AbortAsync(key, multipartId, uploads).ConfigureAwait(false);
+            if (e is OperationCanceledException && cancellationToken.IsCancellationRequested)
+            {
+                // The flush ran out of time (or the joined piece could not be read): the caller's cancellation is what happened.
+                throw new OperationCanceledException(e.Message, e, cancellationToken);
+            }
+
             throw;
         }
         finally
@@ -146,6 +208,18 @@ public sealed partial class S3Store
             {
                 _buffers.Return(buffer);
             }
+        }
+    }
+
+    private static void StartFlushDeadline(CancellationTokenSource failed)
+    {
+        try
+        {
+            failed.CancelAfter(InterruptedFlushTimeout);
+        }
+        catch (ObjectDisposedException)
+        {
+            // The write ended meanwhile.
         }
     }
 
@@ -179,9 +253,21 @@ public sealed partial class S3Store
                 InputStream = buffer.OpenRead(),
                 PartSize = buffer.Length,
                 UseChunkEncoding = _options.UseChunkEncoding,
-                DisablePayloadSigning = _options.DisableContentHashes,
+                DisablePayloadSigning = _unsignedPayload,
             };
-            var response = await S3Async(static (s, r, ct) => s._client.UploadPartAsync(r, ct), request, $"uploading part {partNumber} of {key}", failed.Token).ConfigureAwait(false);
+            var started = _timeProvider.GetTimestamp();
+            UploadPartResponse response;
+            try
+            {
+                response = await S3Async(static (s, r, ct) => s._client.UploadPartAsync(r, ct), request, $"uploading part {partNumber} of {key}", failed.Token).ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                _metrics.PartWritten("UploadPart", _timeProvider.GetElapsedTime(started), 0, e);
+                throw;
+            }
+
+            _metrics.PartWritten("UploadPart", _timeProvider.GetElapsedTime(started), request.PartSize ?? 0, null);
             return new PartETag(partNumber, Quoted(response.ETag));
         }
         catch
@@ -246,7 +332,19 @@ public sealed partial class S3Store
             ObjectHeaders.Apply(metadata, request.Metadata);
         }
 
-        await S3Async(static (s, r, ct) => s._client.PutObjectAsync(r, ct), request, "writing " + key, cancellationToken).ConfigureAwait(false);
+        var length = body.Length; // the request closes the body
+        var started = _timeProvider.GetTimestamp();
+        try
+        {
+            await S3Async(static (s, r, ct) => s._client.PutObjectAsync(r, ct), request, "writing " + key, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            _metrics.PartWritten("PutObject", _timeProvider.GetElapsedTime(started), 0, e);
+            throw;
+        }
+
+        _metrics.PartWritten("PutObject", _timeProvider.GetElapsedTime(started), length, null);
     }
 
     private Task PutDataAsync(string id, long start, Stream body, UploadInfoDocument document, CancellationToken cancellationToken) =>
@@ -264,6 +362,7 @@ public sealed partial class S3Store
         using var response = await S3Async(static (s, r, ct) => s._client.GetObjectAsync(r, ct), request, "reading " + key, cancellationToken).ConfigureAwait(false);
         var before = buffer.Length;
         await buffer.FillAsync(response.ResponseStream, before + length, cancellationToken).ConfigureAwait(false);
+        _metrics.BytesReceived(buffer.Length - before);
         if (buffer.Length - before != length)
         {
             throw new InvalidDataException($"The object '{key}' holds {buffer.Length - before} bytes where {length} were expected: it was changed without the upload's lock.");
@@ -430,7 +529,19 @@ public sealed partial class S3Store
                 FirstByte = from,
                 LastByte = from + count - 1,
             };
-            var response = await S3Async(static (s, r, ct) => s._client.CopyPartAsync(r, ct), request, $"copying {sourceKey} into part {partNumber} of {target}", failed.Token).ConfigureAwait(false);
+            var started = _timeProvider.GetTimestamp();
+            CopyPartResponse response;
+            try
+            {
+                response = await S3Async(static (s, r, ct) => s._client.CopyPartAsync(r, ct), request, $"copying {sourceKey} into part {partNumber} of {target}", failed.Token).ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                _metrics.PartWritten("UploadPartCopy", _timeProvider.GetElapsedTime(started), 0, e);
+                throw;
+            }
+
+            _metrics.PartWritten("UploadPartCopy", _timeProvider.GetElapsedTime(started), 0, null);
 
             // Some servers (Ceph RGW) answer UploadPartCopy with an unquoted ETag.
             return new PartETag(partNumber, Quoted(response.ETag));
@@ -457,6 +568,7 @@ public sealed partial class S3Store
         using var response = await S3Async(static (s, r, ct) => s._client.GetObjectAsync(r, ct), request, "reading " + key, cancellationToken).ConfigureAwait(false);
         var before = buffer.Length;
         await buffer.FillAsync(response.ResponseStream, before + count, cancellationToken).ConfigureAwait(false);
+        _metrics.BytesReceived(buffer.Length - before);
         if (buffer.Length - before != count)
         {
             throw new InvalidDataException($"The object '{key}' gave {buffer.Length - before} bytes of the {count} asked for at {from}: it was changed without the upload's lock.");

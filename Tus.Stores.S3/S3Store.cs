@@ -44,6 +44,16 @@ public sealed partial class S3Store : ITusStore, IDisposable
     private readonly string _metadataPrefix;
     private readonly TimeProvider _timeProvider;
     private readonly PartBufferPool _buffers;
+    private readonly S3StoreMetrics _metrics;
+
+    /// <summary>Whether bodies go <c>UNSIGNED-PAYLOAD</c>: asked for, and the client speaks HTTPS (the SDK throws otherwise).</summary>
+    private readonly bool _unsignedPayload;
+
+    /// <summary>The name of the <see cref="System.Diagnostics.Metrics.Meter"/> each store reports on (add it to your metrics
+    /// pipeline, e.g. OpenTelemetry's <c>AddMeter(S3Store.MeterName)</c>): <c>tus.s3.part.upload.duration</c> (s),
+    /// <c>tus.s3.io</c> (By), <c>tus.s3.part_buffer.usage</c> (By) and <c>tus.s3.part_buffer.count</c>. See the
+    /// package README.</summary>
+    public const string MeterName = "Tus.Stores.S3";
 
     /// <summary>Creates the store with an S3 client built from the options (endpoint, path style, checksum modes, region)
     /// and the SDK's credential chain.</summary>
@@ -87,7 +97,16 @@ public sealed partial class S3Store : ITusStore, IDisposable
         }
 
         _buffers = new PartBufferPool(options.MaxBufferedParts, directory);
+        _metrics = new S3StoreMetrics(_buffers);
+        _unsignedPayload = options.DisableContentHashes && UsesHttps(client.Config);
     }
+
+    /// <summary>Whether the client's requests go over HTTPS: its endpoint URL's scheme, else the region's (HTTPS unless
+    /// <c>UseHttp</c>).</summary>
+    internal static bool UsesHttps(Amazon.Runtime.IClientConfig config) =>
+        string.IsNullOrEmpty(config.ServiceURL)
+            ? !config.UseHttp
+            : config.ServiceURL.StartsWith("https://", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>The configuration the store gives the clients it builds from <paramref name="options"/>: endpoint, path
     /// style, region, and the checksum modes S3-compatible servers need.</summary>
@@ -237,6 +256,7 @@ public sealed partial class S3Store : ITusStore, IDisposable
     /// <summary>Disposes the part buffers (deleting their files) and the client, when the store built it.</summary>
     public void Dispose()
     {
+        _metrics.Dispose();
         _buffers.Dispose();
         if (_ownsClient)
         {
@@ -252,6 +272,8 @@ public sealed partial class S3Store : ITusStore, IDisposable
     internal string InfoKey(string id) => _metadataPrefix + id + InfoSuffix;
 
     internal IAmazonS3 Client => _client;
+
+    internal S3StoreMetrics Metrics => _metrics;
 
     internal string Bucket => _bucket;
 
@@ -421,7 +443,7 @@ public sealed partial class S3Store : ITusStore, IDisposable
             AutoResetStreamPosition = true,
             ContentType = contentType,
             UseChunkEncoding = _options.UseChunkEncoding,
-            DisablePayloadSigning = _options.DisableContentHashes,
+            DisablePayloadSigning = _unsignedPayload,
         };
         if (ifNoneMatch)
         {

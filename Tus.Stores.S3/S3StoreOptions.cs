@@ -67,8 +67,9 @@ public sealed class S3StoreOptions
 
     /// <summary>
     /// Sends bodies with <c>UNSIGNED-PAYLOAD</c> instead of hashing them (SHA-256) for the signature, saving CPU; the
-    /// transport (HTTPS) then carries their integrity alone. The SDK signs payloads over plain HTTP regardless. Like
-    /// tusd's <c>-s3-disable-content-hashes</c>. Default: <see langword="false"/>.
+    /// transport (HTTPS) then carries their integrity alone. Only over HTTPS: the AWS SDK refuses unsigned payloads over
+    /// plain HTTP, so with an <c>http://</c> endpoint bodies stay signed. Like tusd's <c>-s3-disable-content-hashes</c>.
+    /// Default: <see langword="false"/>.
     /// </summary>
     public bool DisableContentHashes { get; set; }
 

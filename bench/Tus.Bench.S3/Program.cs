@@ -88,7 +88,11 @@ internal static class Direct
     }
 }
 
-internal sealed record Run(string Name, int Round, double Seconds, double CpuSeconds, long PeakRss, long PeakTemp, bool Ok, string? Error);
+internal sealed record Run(string Name, int Round, double Seconds, double CpuSeconds, long PeakRss, long PeakTemp, bool Ok, string? Error)
+{
+    /// <summary>CPU seconds of the S3 server's own processes (radosgw and ceph-osd) over the run, when their pid files are found.</summary>
+    public double S3ServerCpuSeconds { get; init; }
+}
 
 internal static partial class Driver
 {
@@ -98,12 +102,14 @@ internal static partial class Driver
     {
         var size = 1024 * Settings.MiB;
         var rounds = 2;
+        var only = new List<string>();
         for (var i = 0; i < args.Length; i++)
         {
             switch (args[i])
             {
                 case "--size-mib": size = long.Parse(args[++i], CultureInfo.InvariantCulture) * Settings.MiB; break;
                 case "--rounds": rounds = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                case "--only": only.Add(args[++i]); break;
             }
         }
 
@@ -127,6 +133,12 @@ internal static partial class Driver
             ("@tus/s3-store, 64 MiB PATCHes", s => TusAsync("@tus/s3-store, 64 MiB PATCHes", node: true, s, 64 * Settings.MiB)),
         };
 
+        // --only NAME (repeatable): the scenarios whose names contain one of them (the direct upload always runs, as the yardstick).
+        if (only.Count > 0)
+        {
+            scenarios = [.. scenarios.Where(s => s.Name.StartsWith("direct", StringComparison.Ordinal) || only.Any(o => s.Name.Contains(o, StringComparison.Ordinal)))];
+        }
+
         var runs = new List<Run>();
         for (var round = 1; round <= rounds; round++)
         {
@@ -136,7 +148,9 @@ internal static partial class Driver
                 Run result;
                 try
                 {
+                    var s3Before = S3ServerCpu();
                     result = await run(size) with { Round = round };
+                    result = result with { S3ServerCpuSeconds = S3ServerCpu() - s3Before };
                 }
                 catch (Exception e)
                 {
@@ -144,7 +158,7 @@ internal static partial class Driver
                 }
 
                 Console.Error.WriteLine(result.Ok
-                    ? $"  {size / Settings.MiB / result.Seconds:F1} MiB/s, CPU {result.CpuSeconds:F2} s, peak RSS {result.PeakRss / Settings.MiB} MiB, peak temp {result.PeakTemp / Settings.MiB} MiB"
+                    ? $"  {size / Settings.MiB / result.Seconds:F1} MiB/s, CPU {result.CpuSeconds:F2} s, S3 server CPU {result.S3ServerCpuSeconds:F2} s, peak RSS {result.PeakRss / Settings.MiB} MiB, peak temp {result.PeakTemp / Settings.MiB} MiB"
                     : $"  FAILED: {result.Error}");
                 runs.Add(result);
                 await CleanAsync(client);
@@ -166,8 +180,8 @@ internal static partial class Driver
         text.AppendLine();
         text.AppendLine(CultureInfo.InvariantCulture, $"{Environment.ProcessorCount} cores; parts: Tus.Server and direct SDK 8 MiB x 8 concurrent; @tus/s3-store with its defaults.");
         text.AppendLine();
-        text.AppendLine("| Upload | MB/s | MiB/s | CPU s | peak RSS MiB | peak temp disk MiB | vs direct SDK | vs @tus/s3-store (same PATCHes) |");
-        text.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+        text.AppendLine("| Upload | MB/s | MiB/s | CPU s | RGW+OSD CPU s | peak RSS MiB | peak temp disk MiB | vs direct SDK | vs @tus/s3-store (same PATCHes) | min-max MB/s |");
+        text.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
         var medians = runs.GroupBy(r => r.Name).ToDictionary(g => g.Key, g =>
         {
             var ok = g.Where(r => r.Ok).ToList();
@@ -177,6 +191,9 @@ internal static partial class Driver
                 Cpu = Median(ok.Select(r => r.CpuSeconds)),
                 Rss = Median(ok.Select(r => (double)r.PeakRss)),
                 Temp = Median(ok.Select(r => (double)r.PeakTemp)),
+                S3Cpu = Median(ok.Select(r => r.S3ServerCpuSeconds)),
+                Fastest = ok.Min(r => r.Seconds),
+                Slowest = ok.Max(r => r.Seconds),
                 Failed = g.Count() - ok.Count,
             };
         });
@@ -185,7 +202,7 @@ internal static partial class Driver
         {
             if (m is null)
             {
-                text.AppendLine(CultureInfo.InvariantCulture, $"| {name} | failed | | | | | | |");
+                text.AppendLine(CultureInfo.InvariantCulture, $"| {name} | failed | | | | | | | | |");
                 continue;
             }
 
@@ -194,11 +211,11 @@ internal static partial class Driver
             var peer = name.Replace("Tus.Server S3 --s3-memory-buffers", "@tus/s3-store", StringComparison.Ordinal).Replace("Tus.Server S3", "@tus/s3-store", StringComparison.Ordinal);
             var vsPeer = name.StartsWith("Tus.Server", StringComparison.Ordinal) && Throughput(peer) is { } p ? $"{size / m.Seconds / p:F2}x" : "";
             text.AppendLine(CultureInfo.InvariantCulture,
-                $"| {name}{(m.Failed > 0 ? $" ({m.Failed} failed)" : "")} | {mbps:F0} | {size / m.Seconds / Settings.MiB:F0} | {m.Cpu:F2} | {m.Rss / Settings.MiB:F0} | {m.Temp / Settings.MiB:F0} | {vsDirect} | {vsPeer} |");
+                $"| {name}{(m.Failed > 0 ? $" ({m.Failed} failed)" : "")} | {mbps:F0} | {size / m.Seconds / Settings.MiB:F0} | {m.Cpu:F2} | {m.S3Cpu:F2} | {m.Rss / Settings.MiB:F0} | {m.Temp / Settings.MiB:F0} | {vsDirect} | {vsPeer} | {size / m.Slowest / 1e6:F0}-{size / m.Fastest / 1e6:F0} |");
         }
 
         text.AppendLine();
-        text.AppendLine("Each run: a fresh process (server, or the direct-upload child), its CPU (utime + stime from /proc) over the upload, its peak RSS (VmHWM, warm-up included), and the peak size of the temporary directory it was given (TMPDIR), sampled every 20 ms. The servers get a 32 MiB warm-up upload first; throughput is timed by the client from POST to the last answer.");
+        text.AppendLine("Each run: a fresh process (server, or the direct-upload child), its CPU (utime + stime from /proc) over the upload, its peak RSS (VmHWM, warm-up included), and the peak size of the temporary directory it was given (TMPDIR), sampled every 20 ms. The servers get a 32 MiB warm-up upload first; throughput is timed by the client from POST to the last answer. RGW+OSD CPU: the S3 server's own processes (radosgw, ceph-osd) over the run; on a 2-core machine it bounds every row. Payload hashing cannot be skipped here: the SDK sends UNSIGNED-PAYLOAD over HTTPS only, and this RGW speaks HTTP.");
         foreach (var failed in runs.Where(r => !r.Ok))
         {
             text.AppendLine(CultureInfo.InvariantCulture, $"- round {failed.Round} {failed.Name} failed: {failed.Error}");
@@ -303,6 +320,7 @@ internal static partial class Driver
 
     private static async Task<Run> DirectAsync(long size)
     {
+        const string name = "direct AWS SDK multipart";
         var temp = Directory.CreateTempSubdirectory("tus-bench-s3-");
         var start = new ProcessStartInfo("dotnet", [typeof(Driver).Assembly.Location, "direct", "direct-" + Guid.NewGuid().ToString("N")[..8], size.ToString(CultureInfo.InvariantCulture)])
         {
@@ -334,8 +352,8 @@ internal static partial class Driver
         var elapsed = text.Split(' ', StringSplitOptions.TrimEntries) is [.., var value] && double.TryParse(value, CultureInfo.InvariantCulture, out var s) ? s : watch.Elapsed.TotalSeconds;
         temp.Delete(recursive: true);
         return process.ExitCode == 0
-            ? new Run("direct AWS SDK multipart", 0, elapsed, cpu, peakRss, await sampler.StopAsync(), true, null)
-            : new Run("direct AWS SDK multipart", 0, 0, 0, 0, 0, false, "exit " + process.ExitCode);
+            ? new Run(name, 0, elapsed, cpu, peakRss, await sampler.StopAsync(), true, null)
+            : new Run(name, 0, 0, 0, 0, 0, false, "exit " + process.ExitCode);
     }
 
     private static async Task CleanAsync(IAmazonS3 client)
@@ -362,7 +380,7 @@ internal static partial class Driver
     /// <summary>RGW frees deleted data hours later by default; the memstore OSD holds it in RAM, so it is freed now.</summary>
     private static async Task CollectGarbageAsync()
     {
-        var conf = Path.Combine(Environment.GetEnvironmentVariable("TUS_CEPH_DIR") ?? Path.Combine(Root, "artifacts", "services", "ceph"), "ceph.conf");
+        var conf = Path.Combine(CephDirectory, "ceph.conf");
         if (!File.Exists(conf))
         {
             return;
@@ -373,6 +391,30 @@ internal static partial class Driver
         {
             await gc.WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromSeconds(120)).Token);
         }
+    }
+
+    private static string CephDirectory => Environment.GetEnvironmentVariable("TUS_CEPH_DIR") ?? Path.Combine(Root, "artifacts", "services", "ceph");
+
+    /// <summary>CPU seconds so far of the S3 server's processes (radosgw and the OSD), from eng/services/ceph.sh's pid files; 0 when absent.</summary>
+    private static double S3ServerCpu()
+    {
+        double total = 0;
+        foreach (var name in new[] { "client.rgw.tus", "osd.0" })
+        {
+            var pidFile = Path.Combine(CephDirectory, "run", name + ".pid");
+            try
+            {
+                if (File.Exists(pidFile) && int.TryParse(File.ReadAllText(pidFile).Trim(), CultureInfo.InvariantCulture, out var pid))
+                {
+                    total += Cpu(pid);
+                }
+            }
+            catch (IOException)
+            {
+            }
+        }
+
+        return total;
     }
 
     private static readonly long TicksPerSecond = Math.Max(1, Sysconf(2)); // _SC_CLK_TCK

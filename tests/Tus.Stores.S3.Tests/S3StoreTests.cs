@@ -120,6 +120,53 @@ public sealed class S3StoreTests : S3StoreTestBase
         await AssertDataAsync(resumed, seed: 5, length);
     }
 
+    [Theory]
+    [InlineData(0, 12 * 1024 * 1024 + 4321)] // two full parts in flight or done, the third partly filled
+    [InlineData(3 * 1024 * 1024, 9 * 1024 * 1024 + 77)] // after a small tail that the write joins
+    [InlineData(0, 5 * 1024 * 1024)] // exactly at a part boundary
+    public async Task AppendAsync_TokenFiresMidPart_StoresWhatArrivedThenThrows(long before, long cancelAfter)
+    {
+        const long length = 30 * MiB;
+        var upload = await CreateAsync(length);
+        if (before > 0)
+        {
+            upload = await AppendAsync(upload, seed: 13, before);
+        }
+
+        using var abandon = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        var body = new PatternStream(13, before, length - before) { MaxRead = 100_000, CancelSource = abandon, CancelAfter = cancelAfter };
+
+        var act = async () => await Store.AppendAsync(upload, body, abandon.Token);
+
+        await act.Should().ThrowAsync<OperationCanceledException>();
+        body.Given.Should().Be(cancelAfter, "reading stops when the token fires");
+        var after = await Store.GetAsync(upload.Id, Ct);
+        after!.Offset.Should().Be(before + cancelAfter, "every byte received before the token fired is stored");
+        await AssertDataAsync(after, seed: 13, after.Offset);
+        (await Client.ListMultipartUploadsAsync(new ListMultipartUploadsRequest { BucketName = Bucket, Prefix = Prefix }, Ct)).MultipartUploads.Should().BeNullOrEmpty();
+        after = await AppendAsync(after, seed: 13, length - after.Offset);
+        after.IsComplete.Should().BeTrue();
+        await AssertDataAsync(after, seed: 13, length);
+    }
+
+    [Fact]
+    public async Task AppendAsync_TokenFiresAsTheLastByteArrives_StillAssemblesTheFinalObject()
+    {
+        const long length = 12 * MiB;
+        var upload = await AppendAsync(await CreateAsync(length), seed: 15, 6 * MiB);
+        using var abandon = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        var body = new PatternStream(15, 6 * MiB, 6 * MiB) { CancelSource = abandon, CancelAfter = 6 * MiB };
+
+        var act = async () => await Store.AppendAsync(upload, body, abandon.Token);
+
+        await act.Should().ThrowAsync<OperationCanceledException>();
+        var after = await Store.GetAsync(upload.Id, Ct);
+        after!.IsComplete.Should().BeTrue("every byte arrived before the token fired");
+        (await DataObjectsAsync(upload.Id)).Should().Equal([("", length)], "the pieces were assembled into the final object");
+        using var whole = await Client.GetObjectAsync(Bucket, Prefix + upload.Id, Ct);
+        await AssertStreamAsync(whole.ResponseStream, seed: 15, length);
+    }
+
     [Fact]
     public async Task AppendAsync_BodyThrowsMidPart_KeepsWhatArrivedThenThrows()
     {
@@ -214,6 +261,24 @@ public sealed class S3StoreTests : S3StoreTestBase
         stored!.IsComplete.Should().BeTrue();
         using var whole = await Client.GetObjectAsync(Bucket, Prefix + upload.Id, Ct);
         await AssertStreamAsync(whole.ResponseStream, seed: 11, 33 * MiB);
+    }
+
+    [Fact]
+    public async Task AppendAsync_DisableContentHashesOverPlainHttp_StillWritesSigned()
+    {
+        // The SDK refuses UNSIGNED-PAYLOAD over http://: the option must not break a store on such an endpoint.
+        S3TestEnvironment.Endpoint.Should().StartWith("http://");
+        using var store = CreateStore(o =>
+        {
+            o.PreferredPartSize = 5 * MiB;
+            o.DisableContentHashes = true;
+        });
+        var upload = await store.CreateAsync(new NewUpload { Id = UploadId.New(), Length = 11 * MiB }, Ct);
+
+        (await store.AppendAsync(upload, new PatternStream(14, 0, 11 * MiB), Ct)).Should().Be(11 * MiB);
+
+        using var whole = await Client.GetObjectAsync(Bucket, Prefix + upload.Id, Ct);
+        await AssertStreamAsync(whole.ResponseStream, seed: 14, 11 * MiB);
     }
 
     [Fact]

@@ -85,4 +85,16 @@ public sealed class S3StoreUnitTests
             Directory.Delete(directory, recursive: true);
         }
     }
+
+    [Theory]
+    [InlineData("http://127.0.0.1:7480", false)]
+    [InlineData("https://s3.example.test", true)]
+    [InlineData("HTTPS://s3.example.test", true)]
+    [InlineData(null, true)] // Amazon S3 by region: HTTPS
+    public void UsesHttps_EndpointScheme_DecidesWhetherPayloadsMayGoUnsigned(string? endpoint, bool expected)
+    {
+        var config = S3Store.CreateClientConfig(new S3StoreOptions { Bucket = "b", Endpoint = endpoint is null ? null : new Uri(endpoint), Region = "us-east-1" });
+
+        S3Store.UsesHttps(config).Should().Be(expected);
+    }
 }

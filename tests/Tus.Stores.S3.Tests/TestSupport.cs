@@ -32,6 +32,18 @@ public sealed class PatternStream(int seed, long from, long count) : Stream
 
     public long FailAfter { get; init; } = long.MaxValue;
 
+    /// <summary>When set, cancelled once the stream has given <see cref="CancelAfter"/> bytes (the stream keeps giving).</summary>
+    public CancellationTokenSource? CancelSource { get; init; }
+
+    public long CancelAfter { get; init; } = long.MaxValue;
+
+    public long Given => _given;
+
+    /// <summary>Called once, from a read, when the stream has given <see cref="CallAfter"/> bytes.</summary>
+    public Action? Call { get; init; }
+
+    public long CallAfter { get; init; } = long.MaxValue;
+
     public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
     public override int Read(Span<byte> buffer)
@@ -42,12 +54,27 @@ public sealed class PatternStream(int seed, long from, long count) : Stream
         }
 
         var n = (int)Math.Min(Math.Min(buffer.Length, MaxRead), Math.Min(count - _given, FailAfter - _given));
+        if (CancelSource is not null && _given < CancelAfter)
+        {
+            n = (int)Math.Min(n, CancelAfter - _given);
+        }
+
         for (var i = 0; i < n; i++)
         {
             buffer[i] = Bytes.At(seed, from + _given + i);
         }
 
         _given += n;
+        if (Call is not null && _given - n < CallAfter && _given >= CallAfter)
+        {
+            Call();
+        }
+
+        if (CancelSource is not null && _given == CancelAfter)
+        {
+            CancelSource.Cancel();
+        }
+
         return n;
     }
 
