@@ -37,7 +37,7 @@ public sealed partial class LimitedStore : ITusStore, ITusQuota, IAsyncDisposabl
     private readonly bool _ownsInner;
     private Task? _ready;
     private Task? _resync;
-    private long _lastResyncTimestamp;
+    private long _lastResyncUtcTicks;
 
     /// <summary>Wraps a store with a quota that never reclaims (<see cref="QuotaOptions.ReclaimAfter"/> must be unset).</summary>
     /// <param name="inner">The store that keeps the uploads; it must offer listing. The caller keeps owning it.</param>
@@ -144,6 +144,7 @@ public sealed partial class LimitedStore : ITusStore, ITusQuota, IAsyncDisposabl
     {
         ArgumentNullException.ThrowIfNull(upload);
         await EnsureReadyAsync(cancellationToken).ConfigureAwait(false);
+        MaybeResync();
         if (_maxUploadBytes is { } maxOne && upload.Length > maxOne)
         {
             throw Refuse("creation", upload.Id, $"its length of {upload.Length} bytes is above the largest upload allowed ({maxOne} bytes)");
@@ -168,9 +169,7 @@ public sealed partial class LimitedStore : ITusStore, ITusQuota, IAsyncDisposabl
 
         try
         {
-            var created = await _inner.CreateAsync(upload, cancellationToken).ConfigureAwait(false);
-            MaybeResync();
-            return created;
+            return await _inner.CreateAsync(upload, cancellationToken).ConfigureAwait(false);
         }
         catch when (reserved)
         {
@@ -336,12 +335,12 @@ public sealed partial class LimitedStore : ITusStore, ITusQuota, IAsyncDisposabl
 
         // Off the caller's synchronization context, and never inline in a lock.
         await Task.Yield();
-        await ResyncCoreAsync(cancellationToken).ConfigureAwait(false);
+        await ResyncCoreAsync(initial: true, cancellationToken).ConfigureAwait(false);
         var usage = Ledger.Usage();
         Log.Rebuilt(_logger, usage.Uploads, usage.UnfinishedUploads, usage.UsedBytes);
     }
 
-    private async Task ResyncCoreAsync(CancellationToken cancellationToken)
+    private async Task ResyncCoreAsync(bool initial, CancellationToken cancellationToken)
     {
         var start = Ledger.BeginResync();
         try
@@ -351,12 +350,12 @@ public sealed partial class LimitedStore : ITusStore, ITusQuota, IAsyncDisposabl
             {
                 if (upload is not null)
                 {
-                    listed.Add(new ListedUpload(upload.Id, Ledger.ChargeOf(upload), !upload.IsComplete, upload.CreatedAt));
+                    listed.Add(new ListedUpload(upload.Id, Ledger.ChargeOf(upload), !upload.IsComplete, upload.Offset, upload.CreatedAt));
                 }
             }
 
-            Ledger.CompleteResync(listed, start);
-            Volatile.Write(ref _lastResyncTimestamp, _time.GetTimestamp());
+            Ledger.CompleteResync(listed, start, Now, initial);
+            Volatile.Write(ref _lastResyncUtcTicks, Now.UtcTicks);
         }
         catch
         {
@@ -368,7 +367,7 @@ public sealed partial class LimitedStore : ITusStore, ITusQuota, IAsyncDisposabl
     /// <summary>With several instances, starts a rebuild in the background once the interval has passed.</summary>
     private void MaybeResync()
     {
-        if (_resyncInterval is not { } interval || _time.GetElapsedTime(Volatile.Read(ref _lastResyncTimestamp)) < interval)
+        if (_resyncInterval is not { } interval || Now.UtcTicks - Volatile.Read(ref _lastResyncUtcTicks) < interval.Ticks)
         {
             return;
         }
@@ -380,12 +379,12 @@ public sealed partial class LimitedStore : ITusStore, ITusQuota, IAsyncDisposabl
                 return;
             }
 
-            Volatile.Write(ref _lastResyncTimestamp, _time.GetTimestamp());
+            Volatile.Write(ref _lastResyncUtcTicks, Now.UtcTicks);
             _resync = Task.Run(async () =>
             {
                 try
                 {
-                    await ResyncCoreAsync(_lifetime.Token).ConfigureAwait(false);
+                    await ResyncCoreAsync(initial: false, _lifetime.Token).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException) when (_lifetime.IsCancellationRequested)
                 {

@@ -1,7 +1,7 @@
 namespace Tus.Stores.Internal;
 
 /// <summary>What the rebuild keeps of a listed upload: its charge, not its metadata.</summary>
-internal readonly record struct ListedUpload(string Id, long Charge, bool Unfinished, DateTimeOffset CreatedAt);
+internal readonly record struct ListedUpload(string Id, long Charge, bool Unfinished, long Offset, DateTimeOffset CreatedAt);
 
 /// <summary>Why the ledger refused a reservation.</summary>
 internal enum Refusal
@@ -114,6 +114,7 @@ internal sealed class QuotaLedger(long? maxTotalBytes, int? maxUnfinished, bool 
             entry.InFlight -= releaseInFlight;
             _inFlightBytes -= releaseInFlight;
             SetState(entry, ChargeOf(stored), !stored.IsComplete);
+            entry.Offset = stored.Offset;
             Touch(entry, now);
         }
     }
@@ -220,7 +221,13 @@ internal sealed class QuotaLedger(long? maxTotalBytes, int? maxUnfinished, bool 
     /// Replaces the accounting with the listing's, except for uploads this process changed while the listing ran (its
     /// own view is newer) and growth reserved by writes still in progress.
     /// </summary>
-    public void CompleteResync(List<ListedUpload> listed, long startVersion)
+    /// <param name="listed">What the listing found.</param>
+    /// <param name="startVersion">The version <see cref="BeginResync"/> returned.</param>
+    /// <param name="now">When the listing ended.</param>
+    /// <param name="initial">The start-up rebuild: an upload's last write is then known only as its creation. Later, an
+    /// upload seen for the first time, or whose offset moved since the last listing, was written by another instance
+    /// and counts as written now, so that the reclaim policy never takes an upload another instance is writing.</param>
+    public void CompleteResync(List<ListedUpload> listed, long startVersion, DateTimeOffset now, bool initial)
     {
         lock (_gate)
         {
@@ -238,11 +245,14 @@ internal sealed class QuotaLedger(long? maxTotalBytes, int? maxUnfinished, bool 
                     continue;
                 }
 
+                var writtenElsewhere = !initial && (known is null || known.Offset != upload.Offset);
+                var lastActivity = known?.LastActivity ?? upload.CreatedAt;
                 fresh[upload.Id] = new Entry
                 {
                     Charge = upload.Charge,
                     Unfinished = upload.Unfinished,
-                    LastActivity = known?.LastActivity ?? upload.CreatedAt,
+                    Offset = upload.Offset,
+                    LastActivity = writtenElsewhere && now > lastActivity ? now : lastActivity,
                     InFlight = known?.InFlight ?? 0,
                     Version = known?.Version ?? 0,
                 };
@@ -288,7 +298,7 @@ internal sealed class QuotaLedger(long? maxTotalBytes, int? maxUnfinished, bool 
     {
         if (!_entries.TryGetValue(upload.Id, out var entry))
         {
-            entry = new Entry { LastActivity = upload.CreatedAt };
+            entry = new Entry { LastActivity = upload.CreatedAt, Offset = upload.Offset };
             _entries[upload.Id] = entry;
             SetState(entry, ChargeOf(upload), !upload.IsComplete);
         }
@@ -318,6 +328,7 @@ internal sealed class QuotaLedger(long? maxTotalBytes, int? maxUnfinished, bool 
     {
         public long Charge;
         public long InFlight;
+        public long Offset;
         public bool Unfinished;
         public DateTimeOffset LastActivity;
         public long Version;
