@@ -309,6 +309,37 @@ public sealed class LimitedStoreTests : QuotaTestBase
     }
 
     [Fact]
+    public async Task Reclaim_DeferredUploadGrowingIntoAFullQuota_ReclaimsAnAbandonedUploadAndGoesOn()
+    {
+        var store = NewQuota(new QuotaOptions { MaxTotalBytes = 1_000, ReclaimAfter = TimeSpan.FromHours(1) }, new MemoryLocker());
+        var abandoned = await store.CreateAsync(New(500), Ct);
+        Clock.Advance(TimeSpan.FromHours(2));
+        var deferred = await store.CreateAsync(New(null), Ct);
+        var body = Pattern(800);
+
+        var written = await store.AppendAsync(deferred, Body(body), Ct);
+
+        written.Should().Be(800);
+        (await store.GetAsync(abandoned.Id, Ct)).Should().BeNull();
+        (await ReadAllAsync(store, (await store.GetAsync(deferred.Id, Ct))!)).Should().Equal(body);
+        store.GetUsage().Should().Match<QuotaUsage>(u => u.UsedBytes == 800 && u.ReclaimedUploads == 1 && u.ReclaimedBytes == 500);
+    }
+
+    [Fact]
+    public async Task DiscardFromAsync_DeferredUpload_ReleasesTheDiscardedBytes()
+    {
+        var store = NewQuota(new QuotaOptions { MaxTotalBytes = 1_000 });
+        var deferred = await store.CreateAsync(New(null), Ct);
+        var written = await store.AppendAsync(deferred, Body(Pattern(700)), Ct);
+        store.GetUsage().UsedBytes.Should().Be(700);
+
+        await store.Checksum!.DiscardFromAsync(deferred with { Offset = written }, 200, Ct);
+
+        store.GetUsage().UsedBytes.Should().Be(200);
+        await store.CreateAsync(New(800), Ct);
+    }
+
+    [Fact]
     public async Task Reclaim_Unset_NeverDeletesAnything()
     {
         var store = NewQuota(new QuotaOptions { MaxTotalBytes = 100 });
