@@ -69,6 +69,11 @@ else
     tus.AddFileStore(settings.Apply);
 }
 
+if (settings.HasQuota)
+{
+    tus.WithQuota(settings.Apply);
+}
+
 if (settings.Locker == "consul")
 {
     tus.AddConsulLocker(settings.Apply);

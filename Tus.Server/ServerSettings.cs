@@ -62,6 +62,12 @@ internal static class ServerSettings
         new("S3MemoryBuffers", "--s3-memory-buffers", "TUS_S3_MEMORY_BUFFERS", "false", SettingKind.Flag, "Buffer parts in memory (bounded: twice the concurrency, one part each) instead of temporary files."),
         new("S3DisableContentHashes", "--s3-disable-content-hashes", "TUS_S3_DISABLE_CONTENT_HASHES", "false", SettingKind.Flag, "Send bodies unsigned (UNSIGNED-PAYLOAD) instead of hashing them with SHA-256 (saves CPU; HTTPS endpoints only, http:// keeps signing)."),
         .. Hooks.ExternalHookSettings.Settings,
+        new("QuotaBytes", "--quota-bytes", "TUS_QUOTA_BYTES", "0", SettingKind.Number, "Storage quota: the most bytes all uploads together may take (declared lengths count from creation); 0 means no quota. Refusals are 413 ERR_QUOTA_EXCEEDED; nothing is ever deleted to make room unless --quota-reclaim-after is set."),
+        new("QuotaMaxUploadBytes", "--quota-max-upload-bytes", "TUS_QUOTA_MAX_UPLOAD_BYTES", "0", SettingKind.Number, "Quota: the largest single upload, in bytes (413 ERR_QUOTA_EXCEEDED); 0 means no limit."),
+        new("QuotaMaxUnfinishedUploads", "--quota-max-unfinished-uploads", "TUS_QUOTA_MAX_UNFINISHED_UPLOADS", "0", SettingKind.Number, "Quota: the most uploads that may be unfinished at once; 0 means no limit."),
+        new("QuotaUnfinishedOnly", "--quota-unfinished-only", "TUS_QUOTA_UNFINISHED_ONLY", "false", SettingKind.Flag, "Count only unfinished uploads against --quota-bytes (finished ones are moved elsewhere by the operator)."),
+        new("QuotaReclaimAfter", "--quota-reclaim-after", "TUS_QUOTA_RECLAIM_AFTER", "", SettingKind.Duration, "When the quota is full, delete unfinished uploads with no write for this long (oldest first, never one being written, never a finished one) to make room; empty means never delete."),
+        new("QuotaResyncInterval", "--quota-resync-interval", "TUS_QUOTA_RESYNC_INTERVAL", "", SettingKind.Duration, "Several instances sharing storage: rebuild the quota's accounting from the store's listing this often; empty means only at start-up."),
     ];
 
     /// <summary>Maps each flag to its configuration key, for <c>AddCommandLine</c>.</summary>
@@ -298,6 +304,20 @@ internal static class ServerSettings
             S3PartSize = Number("S3PartSize", Tus.Stores.S3StoreOptions.S3MinPartSize, Tus.Stores.S3StoreOptions.S3MaxPartSize),
             S3Concurrency = (int)Number("S3Concurrency", 1, 1024),
         };
+        configurationValues = configurationValues with
+        {
+            QuotaBytes = Number("QuotaBytes", 0, long.MaxValue),
+            QuotaMaxUploadBytes = Number("QuotaMaxUploadBytes", 0, long.MaxValue),
+            QuotaMaxUnfinishedUploads = (int)Number("QuotaMaxUnfinishedUploads", 0, int.MaxValue),
+            QuotaUnfinishedOnly = Flag("QuotaUnfinishedOnly"),
+            QuotaReclaimAfter = Duration("QuotaReclaimAfter", zeroMeansNone: true),
+            QuotaResyncInterval = Duration("QuotaResyncInterval", zeroMeansNone: true),
+        };
+        if (!configurationValues.HasQuota && (configurationValues.QuotaReclaimAfter is not null || configurationValues.QuotaResyncInterval is not null || configurationValues.QuotaUnfinishedOnly))
+        {
+            errors.Add("--quota-reclaim-after, --quota-resync-interval and --quota-unfinished-only need a quota: set --quota-bytes, --quota-max-upload-bytes or --quota-max-unfinished-uploads.");
+        }
+
         var disableHashes = Flag("S3DisableContentHashes");
         var memoryBuffers = Flag("S3MemoryBuffers");
         configurationValues = configurationValues with { S3DisableContentHashes = disableHashes, S3MemoryBuffers = memoryBuffers };
@@ -515,6 +535,21 @@ internal sealed record ServerConfiguration
     /// <summary>External (file or HTTP) hooks, or <see langword="null"/> for none.</summary>
     public Hooks.ExternalHookSettings? Hooks { get; init; }
 
+    public long QuotaBytes { get; init; }
+
+    public long QuotaMaxUploadBytes { get; init; }
+
+    public int QuotaMaxUnfinishedUploads { get; init; }
+
+    public bool QuotaUnfinishedOnly { get; init; }
+
+    public TimeSpan? QuotaReclaimAfter { get; init; }
+
+    public TimeSpan? QuotaResyncInterval { get; init; }
+
+    /// <summary>Whether any quota limit is set, so that the store is wrapped in Tus.Stores.Limited.</summary>
+    public bool HasQuota => QuotaBytes > 0 || QuotaMaxUploadBytes > 0 || QuotaMaxUnfinishedUploads > 0;
+
     /// <summary>Where uploads go, for the start-up log.</summary>
     public string StorageDescription => Store == "s3"
         ? $"s3://{S3Bucket}/{S3ObjectPrefix}" + (S3Endpoint.Length > 0 ? $" at {S3Endpoint}" : "")
@@ -567,6 +602,16 @@ internal sealed record ServerConfiguration
         options.Directory = UploadDirectory;
         options.FlushToDisk = FlushToDisk;
         options.DirectWrites = !DisableDirectWrites;
+    }
+
+    public void Apply(Tus.Stores.QuotaOptions options)
+    {
+        options.MaxTotalBytes = QuotaBytes > 0 ? QuotaBytes : null;
+        options.MaxUploadBytes = QuotaMaxUploadBytes > 0 ? QuotaMaxUploadBytes : null;
+        options.MaxUnfinishedUploads = QuotaMaxUnfinishedUploads > 0 ? QuotaMaxUnfinishedUploads : null;
+        options.CountFinishedUploads = !QuotaUnfinishedOnly;
+        options.ReclaimAfter = QuotaReclaimAfter;
+        options.ResyncInterval = QuotaResyncInterval;
     }
 
     public void Apply(Tus.Lockers.Consul.ConsulLockerOptions options)

@@ -13,7 +13,7 @@ public sealed class PackageGraphTests(PackedLibraries packed) : IClassFixture<Pa
     [Fact]
     public void Pack_EveryLibraryFolder_IsAPackage()
     {
-        packed.ExpectedIds.Should().Contain(["Tus.Core", "Tus.AspNetCore", "Tus.Stores.File", "Tus.Lockers.Memory", "Tus.Conformance"]);
+        packed.ExpectedIds.Should().Contain(["Tus.Core", "Tus.AspNetCore", "Tus.Stores.File", "Tus.Stores.Limited", "Tus.Lockers.Memory", "Tus.Conformance"]);
         packed.Packages.Keys.Should().BeEquivalentTo(packed.ExpectedIds, $"every library folder is packed as version {packed.Version}");
     }
 
