@@ -10,18 +10,21 @@ internal static class Notifications
     public static ValueTask CreatedAsync(EngineContext context, TusRequest request, UploadInfo upload)
     {
         Log.UploadCreated(context.Logger, upload.Id, upload.Length);
+        Diagnostics.TusMetrics.UploadsCreated.Add(1);
         return RaiseAsync(context.Options.Events.OnCreated, request, upload);
     }
 
     public static ValueTask CompletedAsync(EngineContext context, TusRequest request, UploadInfo upload)
     {
         Log.UploadCompleted(context.Logger, upload.Id, upload.Length);
+        Diagnostics.TusMetrics.UploadsFinished.Add(1);
         return RaiseAsync(context.Options.Events.OnCompleted, request, upload);
     }
 
     public static ValueTask TerminatedAsync(EngineContext context, TusRequest request, UploadInfo upload)
     {
         Log.UploadTerminated(context.Logger, upload.Id);
+        Diagnostics.TusMetrics.UploadsTerminated.Add(1);
         return RaiseAsync(context.Options.Events.OnTerminated, request, upload);
     }
 

@@ -65,6 +65,7 @@ internal static class UploadWriter
             return new WriteOutcome(upload, 0, sizeError);
         }
 
+        Log.WriteStarted(context.Logger, upload.Id, startOffset);
         var trailerChecksum = checksum is null && context.Capabilities.Checksum is not null && AnnouncesChecksumTrailer(request);
         using var hash = checksum?.CreateHash();
         long written;
@@ -90,9 +91,14 @@ internal static class UploadWriter
                 // or the store's own (an SDK's timeout): a failure like any other, not a reason to skip the re-read.
                 return await AfterFailedAppendAsync(context, request, upload, held, exception, call.Reason(), body.BytesRead).ConfigureAwait(false);
             }
+            finally
+            {
+                Diagnostics.TusMetrics.BytesReceived.Add(body.BytesRead);
+            }
         }
 
         var updated = upload with { Offset = startOffset + written };
+        Log.WriteEnded(context.Logger, upload.Id, end.ToString(), written, updated.Offset);
         if (held.Lost.IsCancellationRequested)
         {
             // Someone else may hold the upload now: not one more call that changes it (no discard, no expiry).
