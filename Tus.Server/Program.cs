@@ -3,6 +3,12 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Tus;
 using Tus.Server;
 
+if (args.Contains("--version"))
+{
+    Console.Out.WriteLine("tus-server " + Observability.Version);
+    return 0;
+}
+
 var (arguments, help, errors) = ServerSettings.NormalizeArguments(args);
 if (help)
 {
@@ -32,11 +38,7 @@ if (errors.Count > 0 || settings is null)
     return 2;
 }
 
-builder.Logging.AddSimpleConsole(o =>
-{
-    o.SingleLine = true;
-    o.TimestampFormat = "HH:mm:ss ";
-});
+builder.AddObservability(settings);
 builder.WebHost.UseUrls(settings.ListenUrl);
 // Kestrel's socket transport reads up to 1 MiB per connection ahead of the application by default, into pinned 4 KiB
 // blocks that its pool keeps. The engine streams each body to storage as it arrives, so 64 KiB of read-ahead keeps
@@ -97,6 +99,7 @@ app.MapTus(settings.BasePath);
 // Plain request delegates rather than minimal-API handlers: those are compiled from expression trees at start-up,
 // which loads System.Linq.Expressions and JIT-compiles the result (a few MiB of resident memory for two tiny routes).
 app.MapGet("/health", static context => WriteText(context, "ok", "text/plain; charset=utf-8"));
+app.MapObservability(settings);
 if (settings.BasePath != "/")
 {
     app.MapGet("/", context => WriteText(context, LandingPage.Render(context.Request, settings.BasePath, engine.Extensions), "text/html; charset=utf-8"));
@@ -150,4 +153,10 @@ internal static partial class ServerLog
 
     [LoggerMessage(EventId = 4, Level = LogLevel.Information, Message = "tus endpoint: {Url}")]
     public static partial void Listening(ILogger logger, string url);
+
+    [LoggerMessage(EventId = 5, Level = LogLevel.Information, Message = "{RemoteAddress} {Method} {Path} {StatusCode} {RequestBytes} {ResponseBytes} {ElapsedMilliseconds} ms")]
+    public static partial void Access(ILogger logger, string remoteAddress, string method, string path, int statusCode, long requestBytes, long responseBytes, double elapsedMilliseconds);
+
+    [LoggerMessage(EventId = 6, Level = LogLevel.Warning, Message = "Not ready: {Reason}")]
+    public static partial void NotReady(ILogger logger, Exception exception, string reason);
 }
