@@ -121,9 +121,9 @@ try
 }
 catch (IOException ex)
 {
-    // Most often the port is taken: say so without a stack trace.
+    // Most often the port is taken: say so without a stack trace, and exit like any other reason the server cannot start.
     await Console.Error.WriteLineAsync($"tus-server: cannot listen on {settings.ListenUrl}: {ex.Message}").ConfigureAwait(false);
-    return 1;
+    return 2;
 }
 catch (InvalidOperationException ex) when (ex.Message.StartsWith("tus cannot start", StringComparison.Ordinal))
 {
