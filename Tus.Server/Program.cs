@@ -38,7 +38,17 @@ if (errors.Count > 0 || settings is null)
     return 2;
 }
 
+if (settings.Store == "file" && StartupChecks.UploadDirectoryProblem(settings.UploadDirectory) is { } problem)
+{
+    await Console.Error.WriteLineAsync("tus-server: " + problem).ConfigureAwait(false);
+    return 2;
+}
+
 builder.AddObservability(settings);
+// Until the server listens, a failure to start is reported below in one line; the host's own entry for it would repeat
+// it with a stack trace. Once started, the host's errors (a background service that fails) are logged as usual.
+var started = false;
+builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", level => Volatile.Read(ref started) || level >= LogLevel.Critical);
 builder.WebHost.UseUrls(settings.ListenUrl);
 // Kestrel's socket transport reads up to 1 MiB per connection ahead of the application by default, into pinned 4 KiB
 // blocks that its pool keeps. The engine streams each body to storage as it arrives, so 64 KiB of read-ahead keeps
@@ -107,6 +117,7 @@ if (settings.BasePath != "/")
 
 app.Lifetime.ApplicationStarted.Register(() =>
 {
+    Volatile.Write(ref started, true);
     var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
     foreach (var address in addresses)
     {
