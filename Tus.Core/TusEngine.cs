@@ -81,7 +81,7 @@ public sealed class TusEngine : IDisposable
     public ValueTask<TusResponse> HandleAsync(TusRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
-        return RequestDispatcher.HandleAsync(_context, request);
+        return Diagnostics.RequestTelemetry.HandleAsync(_context, request);
     }
 
     /// <summary>Releases the engine's timers and stops its post-hooks (those still queued are dropped). Requests still

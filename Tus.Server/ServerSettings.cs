@@ -68,6 +68,11 @@ internal static class ServerSettings
         new("QuotaUnfinishedOnly", "--quota-unfinished-only", "TUS_QUOTA_UNFINISHED_ONLY", "false", SettingKind.Flag, "Count only unfinished uploads against --quota-bytes (finished ones are moved elsewhere by the operator)."),
         new("QuotaReclaimAfter", "--quota-reclaim-after", "TUS_QUOTA_RECLAIM_AFTER", "", SettingKind.Duration, "When the quota is full, delete unfinished uploads with no write for this long (oldest first, never one being written, never a finished one) to make room; empty means never delete."),
         new("QuotaResyncInterval", "--quota-resync-interval", "TUS_QUOTA_RESYNC_INTERVAL", "", SettingKind.Duration, "Several instances sharing storage: rebuild the quota's accounting from the store's listing this often; empty means only at start-up."),
+        new("ExposeMetrics", "--expose-metrics", "TUS_EXPOSE_METRICS", "false", SettingKind.Flag, "Serve metrics for Prometheus to scrape at --metrics-path."),
+        new("MetricsPath", "--metrics-path", "TUS_METRICS_PATH", "/metrics", SettingKind.Text, "URL path of the Prometheus metrics (with --expose-metrics)."),
+        new("OtlpEndpoint", "--otlp-endpoint", "OTEL_EXPORTER_OTLP_ENDPOINT", "", SettingKind.Text, "Send metrics, traces and logs with OTLP to this collector, e.g. http://127.0.0.1:4317 (gRPC; OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf for HTTP); empty means no export."),
+        new("LogFormat", "--log-format", "TUS_LOG_FORMAT", "text", SettingKind.Text, "Console log format: text (one line per entry) or json (one object per line, with scopes such as the upload id)."),
+        new("AccessLog", "--access-log", "TUS_ACCESS_LOG", "false", SettingKind.Flag, "Log one line per HTTP request (category Tus.Server.AccessLog): address, method, path, status, bytes, time."),
     ];
 
     /// <summary>Maps each flag to its configuration key, for <c>AddCommandLine</c>.</summary>
@@ -102,7 +107,10 @@ internal static class ServerSettings
 
         text.AppendLine(CultureInfo.InvariantCulture, $"  {"-h, --help",-34} Print this help and exit.");
         text.AppendLine();
-        text.AppendLine("GET / shows a landing page, GET /health answers \"ok\". Stop with Ctrl+C or SIGTERM.");
+        text.AppendLine(CultureInfo.InvariantCulture, $"  {"--version",-34} Print the version and exit.");
+        text.AppendLine();
+        text.AppendLine("GET / shows a landing page. GET /health answers \"ok\" while the process runs (liveness); GET /ready answers");
+        text.AppendLine("200 when the store takes a write and the locker grants a lock, else 503 (readiness). Stop with Ctrl+C or SIGTERM.");
         return text.ToString();
     }
 
@@ -318,6 +326,36 @@ internal static class ServerSettings
             errors.Add("--quota-reclaim-after, --quota-resync-interval and --quota-unfinished-only need a quota: set --quota-bytes, --quota-max-upload-bytes or --quota-max-unfinished-uploads.");
         }
 
+        var metricsPath = Value("MetricsPath");
+        if (!metricsPath.StartsWith('/') || metricsPath.Length == 1 || metricsPath.Any(c => char.IsWhiteSpace(c) || c is '?' or '#' or '{' or '}'))
+        {
+            errors.Add(Describe(Get("MetricsPath"), metricsPath, "expected a URL path starting with '/', e.g. /metrics"));
+        }
+        else if (("/" + metricsPath.Trim('/') + "/").StartsWith(basePath, StringComparison.OrdinalIgnoreCase))
+        {
+            errors.Add(Describe(Get("MetricsPath"), metricsPath, $"expected a path outside the tus endpoint {basePath}"));
+        }
+
+        var otlpEndpoint = Value("OtlpEndpoint");
+        if (otlpEndpoint.Length > 0 && !(Uri.TryCreate(otlpEndpoint, UriKind.Absolute, out var otlp) && otlp.Scheme is "http" or "https"))
+        {
+            errors.Add(Describe(Get("OtlpEndpoint"), otlpEndpoint, "expected an http or https URL such as http://127.0.0.1:4317"));
+        }
+
+        var logFormat = Value("LogFormat").ToLowerInvariant();
+        if (logFormat is not ("text" or "json"))
+        {
+            errors.Add(Describe(Get("LogFormat"), Value("LogFormat"), "expected text or json"));
+        }
+
+        configurationValues = configurationValues with
+        {
+            ExposeMetrics = Flag("ExposeMetrics"),
+            MetricsPath = "/" + metricsPath.Trim('/'),
+            OtlpEndpoint = otlpEndpoint,
+            LogFormat = logFormat,
+            AccessLog = Flag("AccessLog"),
+        };
         var disableHashes = Flag("S3DisableContentHashes");
         var memoryBuffers = Flag("S3MemoryBuffers");
         configurationValues = configurationValues with { S3DisableContentHashes = disableHashes, S3MemoryBuffers = memoryBuffers };
@@ -549,6 +587,17 @@ internal sealed record ServerConfiguration
 
     /// <summary>Whether any quota limit is set, so that the store is wrapped in Tus.Stores.Limited.</summary>
     public bool HasQuota => QuotaBytes > 0 || QuotaMaxUploadBytes > 0 || QuotaMaxUnfinishedUploads > 0;
+
+    public bool ExposeMetrics { get; init; }
+
+    public string MetricsPath { get; init; } = "/metrics";
+
+    public string OtlpEndpoint { get; init; } = "";
+
+    /// <summary><c>text</c> or <c>json</c>.</summary>
+    public string LogFormat { get; init; } = "text";
+
+    public bool AccessLog { get; init; }
 
     /// <summary>Where uploads go, for the start-up log.</summary>
     public string StorageDescription => Store == "s3"

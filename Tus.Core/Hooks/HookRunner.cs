@@ -151,6 +151,32 @@ internal sealed partial class HookRunner : IDisposable
         }
 
         LogCompleted(_logger, hookEvent, outcome, duration.TotalMilliseconds);
+        RecordMetrics(hookEvent, outcome, duration);
+    }
+
+    private static void RecordMetrics(string hookEvent, HookOutcome outcome, TimeSpan duration)
+    {
+        var outcomeName = outcome switch
+        {
+            HookOutcome.Succeeded => "succeeded",
+            HookOutcome.Rejected => "rejected",
+            HookOutcome.Failed => "failed",
+            HookOutcome.TimedOut => "timed_out",
+            HookOutcome.Dropped => "dropped",
+            HookOutcome.Cancelled => "cancelled",
+            _ => "other",
+        };
+        var eventTag = new KeyValuePair<string, object?>("tus.hook.event", hookEvent);
+        Diagnostics.TusMetrics.HookCalls.Add(1, eventTag, new KeyValuePair<string, object?>("tus.hook.outcome", outcomeName));
+        if (outcome is HookOutcome.Failed or HookOutcome.TimedOut or HookOutcome.Dropped)
+        {
+            Diagnostics.TusMetrics.HookFailures.Add(1, eventTag, new KeyValuePair<string, object?>("error.type", outcomeName));
+        }
+
+        if (outcome is not HookOutcome.Dropped)
+        {
+            Diagnostics.TusMetrics.HookDuration.Record(duration.TotalSeconds, eventTag, new KeyValuePair<string, object?>("tus.hook.outcome", outcomeName));
+        }
     }
 
     // ---- Pre-hooks: on the request path ----
