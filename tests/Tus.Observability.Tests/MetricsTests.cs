@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Tus.Diagnostics;
 using Tus.Locking;
 
@@ -5,6 +6,8 @@ namespace Tus.Observability.Tests;
 
 public sealed class MetricsTests
 {
+    private static readonly string?[] PreCreateOutcomes = ["succeeded", "rejected", "failed"];
+
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
@@ -113,11 +116,11 @@ public sealed class MetricsTests
         await Eventually.TrueAsync(() => metrics.Of("tus.hook.calls").Any(m => (string?)m.Tag("tus.hook.event") == "post-create"));
 
         var preCreate = metrics.Of("tus.hook.calls").Where(m => (string?)m.Tag("tus.hook.event") == "pre-create").ToList();
-        preCreate.Select(m => (string?)m.Tag("tus.hook.outcome")).Should().BeEquivalentTo(["succeeded", "rejected", "failed"]);
+        preCreate.Select(m => (string?)m.Tag("tus.hook.outcome")).Should().BeEquivalentTo(PreCreateOutcomes);
         metrics.Of("tus.hook.calls").Where(m => (string?)m.Tag("tus.hook.event") == "post-create")
             .Select(m => (string?)m.Tag("tus.hook.outcome")).Should().Equal("failed");
         metrics.Of("tus.hook.failures").Select(m => ((string?)m.Tag("tus.hook.event"), (string?)m.Tag("error.type")))
-            .Should().BeEquivalentTo([("pre-create", "failed"), ("post-create", "failed")]);
+            .Should().BeEquivalentTo(new (string?, string?)[] { ("pre-create", "failed"), ("post-create", "failed") });
         metrics.Of("tus.hook.duration").Should().HaveCount(4).And.OnlyContain(m => m.Unit == "s" && m.Value >= 0);
     }
 
