@@ -65,7 +65,9 @@ public sealed class TusEngine : IDisposable
     public ValueTask<TusResponse> HandleAsync(TusRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
-        return RequestDispatcher.HandleAsync(_context, request);
+        return _context.Options.IetfDraft.Enabled && Draft.DraftDialect.TryRead(request) is { } interopVersion
+            ? Draft.DraftDialect.HandleAsync(_context, request, interopVersion)
+            : RequestDispatcher.HandleAsync(_context, request);
     }
 
     /// <summary>Releases the engine's timers. Requests still running finish; their store calls are then bounded only by the store-call timeout.</summary>

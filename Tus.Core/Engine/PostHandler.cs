@@ -103,8 +103,11 @@ internal static class PostHandler
         }
 
         // From here on the upload exists: every answer carries its URL so that the client can resume.
-        response.SetHeader("Location", UploadUrls.Absolute(context, request, upload.Id));
+        var location = UploadUrls.Absolute(context, request, upload.Id);
+        response.SetHeader("Location", location);
+        response.Upload = upload;
         response.Succeed(201);
+        await request.UploadCreatedAsync(upload, location).ConfigureAwait(false);
         await Notifications.CreatedAsync(context, request, upload).ConfigureAwait(false);
 
         if (concatenation is { IsFinal: true } || hasBody || upload.IsComplete)
@@ -112,6 +115,7 @@ internal static class PostHandler
             upload = await CompleteCreationAsync(context, request, response, upload, hasBody, checksum).ConfigureAwait(false);
         }
 
+        response.Upload = upload;
         response.SetExpires(upload);
         return response;
     }
@@ -147,6 +151,8 @@ internal static class PostHandler
             }
 
             var outcome = await UploadWriter.WriteAsync(context, request, upload with { FencingToken = held.FencingToken }, held, checksum).ConfigureAwait(false);
+            outcome = outcome with { Upload = await UploadWriter.CompleteAtBodyEndAsync(context, request, outcome, held).ConfigureAwait(false) };
+            response.Upload = outcome.Upload;
             if (outcome.OffsetKnown)
             {
                 response.SetOffset(outcome.Upload.Offset);
