@@ -188,7 +188,7 @@ public sealed class TusIetfDraftOptions
 
     /// <summary>
     /// The fewest bytes a creation or append request with a declared Content-Length may carry unless it completes the
-    /// upload (<c>min-append-size</c>). Default: <see langword="null"/> (none).
+    /// upload or carries none (<c>min-append-size</c>). Default: <see langword="null"/> (none).
     /// </summary>
     public long? MinAppendSize { get; set; }
 

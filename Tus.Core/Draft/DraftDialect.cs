@@ -84,7 +84,8 @@ internal static class DraftDialect
                 return DraftErrors.AppendTooLarge;
             }
 
-            if (carried < draft.MinAppendSize && request.Complete != true)
+            // A request without content only creates the upload (to learn its URL first) or completes it: never too small.
+            if (carried > 0 && carried < draft.MinAppendSize && request.Complete != true)
             {
                 return DraftErrors.AppendTooSmall;
             }
