@@ -38,6 +38,10 @@ internal static class DraftDialect
             ? (int)version
             : null;
 
+    /// <summary>A tus client cannot claim an upload for the draft by sending the key itself.</summary>
+    public static UploadMetadata UnmarkTusMetadata(UploadMetadata metadata) =>
+        metadata.ContainsKey(MetadataKey) ? metadata.Without(MetadataKey) : metadata;
+
     public static bool IsDraftUpload(UploadInfo upload) => upload.Metadata.ContainsKey(MetadataKey);
 
     /// <summary>A tus 1.0 append to a draft upload is refused: its completion is the draft client's to declare.</summary>

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.IO.Pipelines;
 using System.Net;
 using System.Security.Claims;
+using System.Text;
 using Microsoft.Extensions.Logging;
 using Tus.Engine;
 using Tus.Http;
@@ -174,6 +175,12 @@ internal sealed class DraftRequest : TusRequest
         // Once complete, nothing more may be appended, not even nothing: the client learns it is done.
         return upload.IsComplete ? DraftErrors.CompletedUpload : null;
     }
+
+    // Stamped again after the hooks ran, so that one replacing the metadata cannot leave a draft upload unmarked.
+    internal override UploadMetadata StampMetadata(UploadMetadata metadata) =>
+        metadata.GetString(DraftDialect.MetadataKey) == Version.ToString(CultureInfo.InvariantCulture)
+            ? metadata
+            : metadata.With(DraftDialect.MetadataKey, Encoding.ASCII.GetBytes(Version.ToString(CultureInfo.InvariantCulture)));
 
     internal override async ValueTask UploadCreatedAsync(UploadInfo upload, string location)
     {

@@ -91,7 +91,7 @@ internal static class PostHandler
         {
             Id = uploadId,
             Length = length,
-            Metadata = metadata,
+            Metadata = request.StampMetadata(metadata),
             Concatenation = concatenation,
             CreatedAt = now,
             ExpiresAt = concatenation is { IsFinal: true } ? null : context.ExpiryFrom(now),

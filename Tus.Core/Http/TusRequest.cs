@@ -90,6 +90,9 @@ public abstract class TusRequest
     /// <summary>Refuses an append (or the first bytes of a creation) to an upload this request's dialect must not change.</summary>
     internal virtual TusError? RefuseAppend(UploadInfo upload) => Draft.DraftDialect.RefuseTusAppend(upload);
 
+    /// <summary>The metadata a new upload is stored with: marked with the dialect that created it (after any hook ran).</summary>
+    internal virtual UploadMetadata StampMetadata(UploadMetadata metadata) => Draft.DraftDialect.UnmarkTusMetadata(metadata);
+
     /// <summary>Called once the upload exists and before its first bytes are read: the moment for an interim response.</summary>
     internal virtual ValueTask UploadCreatedAsync(UploadInfo upload, string location) => ValueTask.CompletedTask;
 }

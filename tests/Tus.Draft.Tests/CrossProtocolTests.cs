@@ -77,4 +77,36 @@ public sealed class CrossProtocolTests
         tusHead.Header("Upload-Concat").Should().BeNull();
         tusHead.Header("Upload-Metadata").Should().NotContain("filename");
     }
+
+    [Fact]
+    public async Task TusClient_SendingTheDraftKey_CannotClaimItsUploadForTheDraft()
+    {
+        await using var server = await DraftServer.StartAsync();
+        var claim = "ietf-draft-interop-version " + Convert.ToBase64String(Encoding.ASCII.GetBytes("8"));
+        var created = (await SendAsync(server, "POST", server.Path, [Tus, ("Upload-Length", "2"), ("Upload-Metadata", claim)]))[^1];
+        var path = new Uri(created.Header("Location")!).AbsolutePath;
+
+        var draftAppend = (await AppendAsync(server, 8, path, 0, complete: true, Bytes("ab")))[^1];
+
+        draftAppend.Status.Should().Be(400);
+        draftAppend.BodyText.Should().Contain("ERR_PROTOCOL_MISMATCH");
+    }
+
+    [Fact]
+    public async Task DraftUpload_HookReplacingTheMetadata_StaysADraftUpload()
+    {
+        await using var server = await DraftServer.StartAsync(o => o.Events.OnBeforeCreate = hook =>
+        {
+            hook.Metadata = global::Tus.Protocol.UploadMetadata.FromStrings([new("owner", "hook")]);
+            return ValueTask.CompletedTask;
+        });
+        var (_, path) = await CreateAsync(server, 8, complete: false, Bytes("ab"));
+
+        var tusAppend = (await SendAsync(server, "PATCH", path, [Tus, ("Upload-Offset", "2"), ("Content-Type", "application/offset+octet-stream")], Bytes("cd")))[^1];
+        var draftAppend = (await AppendAsync(server, 8, path, 2, complete: true, Bytes("cd")))[^1];
+
+        tusAppend.Status.Should().Be(400);
+        draftAppend.Status.Should().Be(204);
+        IsComplete(draftAppend, 8).Should().BeTrue();
+    }
 }

@@ -25,7 +25,7 @@ public sealed class DraftServer : IAsyncDisposable
 
     public string Path => Endpoint.AbsolutePath;
 
-    public static async Task<DraftServer> StartAsync(Action<TusOptions>? configure = null, bool interimResponses = true)
+    public static async Task<DraftServer> StartAsync(Action<TusOptions>? configure = null, bool interimResponses = true, Action<ITusBuilder>? storage = null)
     {
         var directory = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "tus-draft-tests-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(directory);
@@ -37,9 +37,16 @@ public sealed class DraftServer : IAsyncDisposable
         }
 
         builder.Logging.ClearProviders();
-        builder.Services.AddTus(o => configure?.Invoke(o))
-            .AddFileStore(o => o.Directory = directory)
-            .AddMemoryLocker();
+        var tus = builder.Services.AddTus(o => configure?.Invoke(o));
+        if (storage is not null)
+        {
+            storage(tus);
+        }
+        else
+        {
+            tus.AddFileStore(o => o.Directory = directory).AddMemoryLocker();
+        }
+
         var app = builder.Build();
         app.MapTus("/files");
         await app.StartAsync();
