@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Tus.Engine;
 using Tus.Expiration;
+using Tus.Hooks;
 using Tus.Http;
 using Tus.Locking;
 using Tus.Stores;
@@ -25,18 +26,33 @@ public sealed class TusEngine : IDisposable
     /// <param name="serverStopping">Fires when the host shuts down: in-flight bodies end, keep their data and are answered 503.</param>
     /// <exception cref="ArgumentException">The options are invalid; the message lists every problem.</exception>
     public TusEngine(ITusStore store, ITusLocker locker, TusOptions options, TimeProvider timeProvider, ILogger<TusEngine>? logger, CancellationToken serverStopping)
+        : this(store, locker, options, timeProvider, logger, [], serverStopping)
+    {
+    }
+
+    /// <summary>Creates the engine with hooks.</summary>
+    /// <param name="store">Where uploads are stored.</param>
+    /// <param name="locker">Grants exclusive access to an upload.</param>
+    /// <param name="options">The options; validated here.</param>
+    /// <param name="timeProvider">The clock.</param>
+    /// <param name="logger">The logger; <see langword="null"/> for none.</param>
+    /// <param name="hooks">The hook handlers; those of one event run in the order given.</param>
+    /// <param name="serverStopping">Fires when the host shuts down: in-flight bodies end, keep their data and are answered 503.</param>
+    /// <exception cref="ArgumentException">The options are invalid; the message lists every problem.</exception>
+    public TusEngine(ITusStore store, ITusLocker locker, TusOptions options, TimeProvider timeProvider, ILogger<TusEngine>? logger, IEnumerable<ITusHook> hooks, CancellationToken serverStopping)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(locker);
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(timeProvider);
+        ArgumentNullException.ThrowIfNull(hooks);
         var errors = options.Validate();
         if (errors.Count > 0)
         {
             throw new ArgumentException("Invalid tus options:" + Environment.NewLine + string.Join(Environment.NewLine, errors.Select(e => "  - " + e)), nameof(options));
         }
 
-        _context = new EngineContext(store, locker, options, timeProvider, logger ?? NullLogger<TusEngine>.Instance, serverStopping);
+        _context = new EngineContext(store, locker, options, timeProvider, logger ?? NullLogger<TusEngine>.Instance, hooks, serverStopping);
     }
 
     /// <summary>Creates the engine with no shutdown signal.</summary>
@@ -70,8 +86,16 @@ public sealed class TusEngine : IDisposable
             : RequestDispatcher.HandleAsync(_context, request);
     }
 
-    /// <summary>Releases the engine's timers. Requests still running finish; their store calls are then bounded only by the store-call timeout.</summary>
+    /// <summary>Releases the engine's timers and stops its post-hooks (those still queued are dropped). Requests still
+    /// running finish; their store calls are then bounded only by the store-call timeout.</summary>
     public void Dispose() => _context.Dispose();
+
+    /// <summary>Lets the queued post-hook events run, until <paramref name="cancellationToken"/> fires (then those left
+    /// are dropped). The host calls it on shutdown.</summary>
+    /// <param name="cancellationToken">Ends the wait.</param>
+    public Task DrainHooksAsync(CancellationToken cancellationToken) => _context.Hooks.DrainAsync(cancellationToken);
+
+    internal HookRunner Hooks => _context.Hooks;
 
     /// <summary>Removes every expired unfinished upload that no request holds right now (it never interrupts one).</summary>
     /// <param name="cancellationToken">Ends the sweep early.</param>

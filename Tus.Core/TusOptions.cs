@@ -73,8 +73,9 @@ public sealed class TusOptions
     /// <summary>Cross-origin settings for browser clients.</summary>
     public TusCorsOptions Cors { get; } = new();
 
-    /// <summary>Callbacks at points of the upload lifecycle.</summary>
-    public TusEvents Events { get; set; } = new();
+    /// <summary>How hooks run: timeouts, the answer to a failing pre-hook, the progress interval and the post-hook queue.
+    /// The hooks themselves are registered with <c>services.AddTus().AddHooks&lt;T&gt;()</c> or <c>.OnPreCreate(...)</c>.</summary>
+    public TusHookOptions Hooks { get; } = new();
 
     /// <summary>The IETF resumable-upload draft, served beside tus 1.0 to requests that carry <c>Upload-Draft-Interop-Version</c>.</summary>
     public TusIetfDraftOptions IetfDraft { get; } = new();
@@ -102,11 +103,7 @@ public sealed class TusOptions
         {
             errors.Add($"{nameof(ShutdownGracePeriod)} must be between zero and {LongestTimer.TotalDays:0} days (got {ShutdownGracePeriod}).");
         }
-        if (Events is null)
-        {
-            errors.Add($"{nameof(Events)} must not be null.");
-        }
-
+        errors.AddRange(Hooks.Validate());
         errors.AddRange(Cors.Validate());
         errors.AddRange(IetfDraft.Validate(MaxSize));
         return errors;

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Tus;
 using Tus.Server;
+using Tus.Server.Hooks;
 
 var (arguments, help, errors) = ServerSettings.NormalizeArguments(args);
 if (help)
@@ -83,6 +84,8 @@ else
     tus.AddMemoryLocker();
 }
 
+tus.AddExternalHooks(settings.Hooks);
+
 var app = builder.Build();
 var logger = app.Logger;
 foreach (var setting in ServerSettings.All)
@@ -95,6 +98,12 @@ foreach (var setting in ServerSettings.All)
 }
 
 ServerLog.Storage(logger, settings.StorageDescription);
+if (settings.Hooks is { } hooks)
+{
+    var transport = app.Services.GetRequiredService<IHookTransport>().Description;
+    var events = string.Join(',', hooks.Events);
+    HookLog.HooksEnabled(logger, transport, events);
+}
 
 // Built now so the landing page can list the extensions; Tus.AspNetCore logs them when the host starts.
 var engine = app.Services.GetRequiredService<TusEngine>();

@@ -61,6 +61,7 @@ internal static class ServerSettings
         new("S3Concurrency", "--s3-concurrency", "TUS_S3_CONCURRENCY", "8", SettingKind.Number, "Parts of one request uploaded at the same time."),
         new("S3MemoryBuffers", "--s3-memory-buffers", "TUS_S3_MEMORY_BUFFERS", "false", SettingKind.Flag, "Buffer parts in memory (bounded: twice the concurrency, one part each) instead of temporary files."),
         new("S3DisableContentHashes", "--s3-disable-content-hashes", "TUS_S3_DISABLE_CONTENT_HASHES", "false", SettingKind.Flag, "Send bodies unsigned (UNSIGNED-PAYLOAD) instead of hashing them with SHA-256 (saves CPU over HTTPS)."),
+        .. Hooks.ExternalHookSettings.Settings,
     ];
 
     /// <summary>Maps each flag to its configuration key, for <c>AddCommandLine</c>.</summary>
@@ -300,6 +301,7 @@ internal static class ServerSettings
         var disableHashes = Flag("S3DisableContentHashes");
         var memoryBuffers = Flag("S3MemoryBuffers");
         configurationValues = configurationValues with { S3DisableContentHashes = disableHashes, S3MemoryBuffers = memoryBuffers };
+        configurationValues = configurationValues with { Hooks = Hooks.ExternalHookSettings.Read(configuration, errors) };
         if (configurationValues.Store is not ("file" or "s3"))
         {
             errors.Add(Describe(Get("Store"), Value("Store"), "expected file or s3"));
@@ -509,6 +511,9 @@ internal sealed record ServerConfiguration
     public bool S3DisableContentHashes { get; init; }
 
     public bool S3MemoryBuffers { get; init; }
+
+    /// <summary>External (file or HTTP) hooks, or <see langword="null"/> for none.</summary>
+    public Hooks.ExternalHookSettings? Hooks { get; init; }
 
     /// <summary>Where uploads go, for the start-up log.</summary>
     public string StorageDescription => Store == "s3"

@@ -41,6 +41,7 @@ internal sealed class TusOptionsBinder(IConfiguration section) : IConfigureOptio
                 case "ENABLECHECKSUM": Bool(entry, v => options.EnableChecksum = v); break;
                 case "BEHINDPROXY": Bool(entry, v => options.BehindProxy = v); break;
                 case "CORS": BindCors(entry, options.Cors); break;
+                case "HOOKS": BindHooks(entry, options.Hooks); break;
                 case "IETFDRAFT": BindIetfDraft(entry, options.IetfDraft); break;
                 default: Unknown(entry); break;
             }
@@ -74,6 +75,22 @@ internal sealed class TusOptionsBinder(IConfiguration section) : IConfigureOptio
                 case "ALLOWEDORIGINS": List(entry, options.AllowedOrigins); break;
                 case "ALLOWEDHEADERS": List(entry, options.AllowedHeaders); break;
                 case "EXPOSEDHEADERS": List(entry, options.ExposedHeaders); break;
+                default: Unknown(entry); break;
+            }
+        }
+    }
+
+    private void BindHooks(IConfigurationSection hooks, Hooks.TusHookOptions options)
+    {
+        foreach (var entry in hooks.GetChildren())
+        {
+            switch (entry.Key.ToUpperInvariant())
+            {
+                case "PREHOOKTIMEOUT": Duration(entry, v => options.PreHookTimeout = v!.Value); break;
+                case "POSTHOOKTIMEOUT": Duration(entry, v => options.PostHookTimeout = v!.Value); break;
+                case "PROGRESSINTERVAL": Duration(entry, v => options.ProgressInterval = v!.Value); break;
+                case "POSTHOOKQUEUECAPACITY": Long(entry, v => options.PostHookQueueCapacity = (int)Math.Clamp(v ?? 0, 0, int.MaxValue)); break;
+                case "POSTHOOKCONCURRENCY": Long(entry, v => options.PostHookConcurrency = (int)Math.Clamp(v ?? 0, 0, int.MaxValue)); break;
                 default: Unknown(entry); break;
             }
         }

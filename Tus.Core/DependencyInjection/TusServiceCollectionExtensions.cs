@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Tus;
 using Tus.DependencyInjection;
+using Tus.Hooks;
 using Tus.Hosting;
 using Tus.Locking;
 using Tus.Stores;
@@ -112,6 +113,7 @@ public static class TusServiceCollectionExtensions
             services.GetRequiredService<IOptions<TusOptions>>().Value,
             services.GetRequiredService<TimeProvider>(),
             services.GetService<ILogger<TusEngine>>(),
+            services.GetServices<ITusHook>(),
             stopping);
     }
 }

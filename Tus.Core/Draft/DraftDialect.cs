@@ -160,7 +160,7 @@ internal static class DraftDialect
             response.SetHeader(DraftHeaders.UploadLimit, Limits(context, version, upload));
         }
 
-        if (withLimits && method != "HEAD" && !response.Body.IsEmpty)
+        if (withLimits && method != "HEAD" && IsEngineErrorBody(response, error))
         {
             WriteProblem(request, response, error, upload);
         }
@@ -226,6 +226,10 @@ internal static class DraftDialect
             }
         }
     }
+
+    /// <summary>Whether the body is the engine's own text for the error (a hook's own body is passed on as it chose it).</summary>
+    private static bool IsEngineErrorBody(TusResponse response, TusError error) =>
+        !response.Body.IsEmpty && response.Body.Span.SequenceEqual(Encoding.UTF8.GetBytes(error.Code + ": " + error.Message + "\n"));
 
     /// <summary>An RFC 9457 problem body: the draft's problem types where one applies, <c>about:blank</c> otherwise; always with the stable code.</summary>
     private static void WriteProblem(DraftRequest request, TusResponse response, TusError error, UploadInfo? upload)

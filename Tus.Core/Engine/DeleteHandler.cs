@@ -29,6 +29,11 @@ internal static class DeleteHandler
                 return response.Fail(TusError.UploadNotFound);
             }
 
+            if (!await context.Hooks.PreTerminateAsync(request, response, upload).ConfigureAwait(false))
+            {
+                return response;
+            }
+
             // Once begun, a deletion is finished even if the client goes away.
             using (var call = context.StoreCall(clientGone: default, held.Lost))
             {

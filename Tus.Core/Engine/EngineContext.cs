@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Tus.Hooks;
 using Tus.Locking;
 using Tus.Stores;
 
@@ -10,7 +11,7 @@ internal sealed class EngineContext : IDisposable
     private readonly CancellationTokenSource _hardStop;
     private readonly CancellationTokenRegistration _stoppingRegistration;
 
-    public EngineContext(ITusStore store, ITusLocker locker, TusOptions options, TimeProvider time, ILogger logger, CancellationToken serverStopping)
+    public EngineContext(ITusStore store, ITusLocker locker, TusOptions options, TimeProvider time, ILogger logger, IEnumerable<ITusHook> hooks, CancellationToken serverStopping)
     {
         Store = store;
         Locker = locker;
@@ -34,7 +35,11 @@ internal sealed class EngineContext : IDisposable
                 // The engine is gone already.
             }
         }, (_hardStop, grace));
+        Hooks = new HookRunner(this, hooks);
     }
+
+    /// <summary>Runs the registered hooks.</summary>
+    public HookRunner Hooks { get; }
 
     /// <summary>Fires <see cref="TusOptions.ShutdownGracePeriod"/> after <see cref="ServerStopping"/>: store calls still running then are abandoned.</summary>
     public CancellationToken HardStop => _hardStop.Token;
@@ -48,6 +53,7 @@ internal sealed class EngineContext : IDisposable
 
     public void Dispose()
     {
+        Hooks.Dispose();
         _stoppingRegistration.Dispose();
         _hardStop.Dispose();
     }

@@ -1,30 +1,31 @@
-using Tus.Hooks;
 using Tus.Http;
 using Tus.Stores;
 
 namespace Tus.Engine;
 
-/// <summary>Raises the lifecycle notifications of <see cref="TusEvents"/>.</summary>
+/// <summary>Logs the milestones of an upload and raises their hooks.</summary>
 internal static class Notifications
 {
+    /// <summary>An upload was created: queues its post-create hooks.</summary>
     public static ValueTask CreatedAsync(EngineContext context, TusRequest request, UploadInfo upload)
     {
         Log.UploadCreated(context.Logger, upload.Id, upload.Length);
-        return RaiseAsync(context.Options.Events.OnCreated, request, upload);
+        context.Hooks.PostCreate(request, upload);
+        return ValueTask.CompletedTask;
     }
 
+    /// <summary>An upload got its last byte: runs its pre-finish hooks, then queues its post-finish hooks.</summary>
     public static ValueTask CompletedAsync(EngineContext context, TusRequest request, UploadInfo upload)
     {
         Log.UploadCompleted(context.Logger, upload.Id, upload.Length);
-        return RaiseAsync(context.Options.Events.OnCompleted, request, upload);
+        return context.Hooks.FinishAsync(request, upload);
     }
 
+    /// <summary>An upload was terminated: queues its post-terminate hooks.</summary>
     public static ValueTask TerminatedAsync(EngineContext context, TusRequest request, UploadInfo upload)
     {
         Log.UploadTerminated(context.Logger, upload.Id);
-        return RaiseAsync(context.Options.Events.OnTerminated, request, upload);
+        context.Hooks.PostTerminate(request, upload);
+        return ValueTask.CompletedTask;
     }
-
-    private static ValueTask RaiseAsync(Func<UploadEventContext, ValueTask>? handler, TusRequest request, UploadInfo upload) =>
-        handler is null ? ValueTask.CompletedTask : handler(new UploadEventContext(request, upload, request.Aborted));
 }

@@ -1,4 +1,3 @@
-using Tus.Hooks;
 using Tus.Http;
 using Tus.Protocol;
 using Tus.Stores;
@@ -34,6 +33,11 @@ internal static class PostHandler
             if (request.GetHeader(TusHeaders.UploadLength) is not null || request.GetHeader(TusHeaders.UploadDeferLength) is not null)
             {
                 return response.Fail(TusError.InvalidConcat);
+            }
+
+            if (!await context.Hooks.AuthorizePartialsAsync(request, response, concatenation.PartialIds).ConfigureAwait(false))
+            {
+                return response;
             }
 
             var (loaded, partialsError) = await Concatenation.LoadPartialsAsync(context, concatenation.PartialIds, requireComplete: !capabilities.ConcatenationUnfinished, request.Aborted).ConfigureAwait(false);
@@ -72,30 +76,24 @@ internal static class PostHandler
             return response.Fail(checksumError);
         }
 
-        var uploadId = UploadId.New();
-        if (context.Options.Events.OnBeforeCreate is { } beforeCreate)
-        {
-            var hook = new BeforeCreateContext(request, uploadId, length, metadata, concatenation, request.Aborted);
-            await beforeCreate(hook).ConfigureAwait(false);
-            if (hook.Rejection is { } rejection)
-            {
-                return response.Fail(rejection);
-            }
-
-            uploadId = hook.UploadId;
-            metadata = hook.Metadata ?? UploadMetadata.Empty;
-        }
-
         var now = context.Now;
-        var newUpload = new NewUpload
+        var newUpload = await context.Hooks.PreCreateAsync(request, response, new NewUpload
         {
-            Id = uploadId,
+            Id = UploadId.New(),
             Length = length,
             Metadata = request.StampMetadata(metadata),
             Concatenation = concatenation,
             CreatedAt = now,
             ExpiresAt = concatenation is { IsFinal: true } ? null : context.ExpiryFrom(now),
-        };
+        }).ConfigureAwait(false);
+        if (newUpload is null)
+        {
+            return response;
+        }
+
+        // Stamped again: a pre-create hook that replaced the metadata must not take an upload out of its protocol.
+        newUpload = newUpload with { Metadata = request.StampMetadata(newUpload.Metadata) };
+
         UploadInfo upload;
         using (var call = context.StoreCall(request.Aborted))
         {

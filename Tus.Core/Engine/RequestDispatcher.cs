@@ -13,6 +13,13 @@ internal static class RequestDispatcher
 {
     public static async ValueTask<TusResponse> HandleAsync(EngineContext context, TusRequest request)
     {
+        var response = await DispatchAsync(context, request).ConfigureAwait(false);
+        context.Hooks.ApplyResponseChanges(request, response);
+        return response;
+    }
+
+    private static async ValueTask<TusResponse> DispatchAsync(EngineContext context, TusRequest request)
+    {
         var response = Responses.Status(204);
         var method = EffectiveMethod(request);
         var isHead = method == "HEAD";
@@ -40,7 +47,7 @@ internal static class RequestDispatcher
             if (path.Length == 0)
             {
                 return method == "POST"
-                    ? await AuthorizedAsync(context, request, response, TusIntent.Create, null, PostHandler.HandleAsync).ConfigureAwait(false)
+                    ? await PostHandler.HandleAsync(context, request, response, string.Empty).ConfigureAwait(false)
                     : NotAllowed(response, "POST, OPTIONS", isHead);
             }
 
@@ -81,7 +88,7 @@ internal static class RequestDispatcher
         }
     }
 
-    private static string EffectiveMethod(TusRequest request)
+    internal static string EffectiveMethod(TusRequest request)
     {
         var method = request.Method.ToUpperInvariant();
 
@@ -99,21 +106,15 @@ internal static class RequestDispatcher
         TusRequest request,
         TusResponse response,
         TusIntent intent,
-        string? uploadId,
+        string uploadId,
         Func<EngineContext, TusRequest, TusResponse, string, ValueTask<TusResponse>> handler)
     {
-        if (context.Options.Events.OnAuthorize is { } authorize)
+        if (!await context.Hooks.AuthorizeAsync(request, response, intent, uploadId).ConfigureAwait(false))
         {
-            var authorization = new AuthorizeContext(request, intent, uploadId, request.Aborted);
-            await authorize(authorization).ConfigureAwait(false);
-            if (authorization.Rejection is { } rejection)
-            {
-                Log.Rejected(context.Logger, request.Method, request.ResourcePath, rejection.Code);
-                return response.Fail(rejection, withBody: intent != TusIntent.GetInfo);
-            }
+            return response;
         }
 
-        return await handler(context, request, response, uploadId ?? string.Empty).ConfigureAwait(false);
+        return await handler(context, request, response, uploadId).ConfigureAwait(false);
     }
 
     private static string AllowedOnUpload(EngineContext context)

@@ -75,13 +75,16 @@ internal static class UploadWriter
         using var hash = checksum?.CreateHash();
         long written;
         BodyEnd end;
+        // Post-receive hooks hear of the progress, and may stop the body as a release request would.
+        using var progress = context.Hooks.TrackProgress(request, upload, held.ReleaseRequested);
 
         // The client going away ends the body, not the store call: what arrived is still persisted.
         using (var call = new StoreCall(context, context.Options.StoreCallTimeout, clientGone: default, held.Lost, sliding: true))
         using (var body = new RequestBodyStream(
             request.Body, allowed, hash, context.Options.ReadTimeout, context.Time,
-            request.Aborted, held.ReleaseRequested, held.Lost, context.ServerStopping, call))
+            request.Aborted, progress?.Interruption ?? held.ReleaseRequested, held.Lost, context.ServerStopping, call))
         {
+            progress?.Start(body);
             try
             {
                 written = await context.Store.AppendAsync(upload, body, call.Token).ConfigureAwait(false);
@@ -99,6 +102,7 @@ internal static class UploadWriter
         }
 
         var updated = upload with { Offset = startOffset + written };
+        var stopped = progress?.Finish(request, updated, interrupted: end == BodyEnd.Interrupted) == true;
         if (held.Lost.IsCancellationRequested)
         {
             // Someone else may hold the upload now: not one more call that changes it (no discard, no expiry).
@@ -130,10 +134,10 @@ internal static class UploadWriter
             }
 
             Log.ChecksumMismatch(context.Logger, upload.Id, written);
-            return new WriteOutcome(reverted, 0, end == BodyEnd.Completed ? failed : ErrorFor(end, sizeError));
+            return new WriteOutcome(reverted, 0, end == BodyEnd.Completed ? failed : stopped ? TusError.UploadStopped : ErrorFor(end, sizeError));
         }
 
-        return new WriteOutcome(updated, written, end == BodyEnd.Completed ? null : ErrorFor(end, sizeError));
+        return new WriteOutcome(updated, written, end == BodyEnd.Completed ? null : stopped ? TusError.UploadStopped : ErrorFor(end, sizeError));
     }
 
     /// <summary>

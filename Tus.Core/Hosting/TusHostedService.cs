@@ -15,11 +15,13 @@ internal sealed partial class TusHostedService(IServiceProvider services) : IHos
     private readonly ILogger _logger = services.GetService<ILogger<TusHostedService>>() ?? (ILogger)NullLogger.Instance;
     private CancellationTokenSource? _stopping;
     private Task? _sweeping;
+    private TusEngine? _engine;
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         await TusStartupValidator.ThrowIfInvalidAsync(services, cancellationToken).ConfigureAwait(false);
         var engine = services.GetRequiredService<TusEngine>();
+        _engine = engine;
         LogStarted(_logger, engine.Extensions);
         if (engine.Options.Expiration is not null)
         {
@@ -31,6 +33,12 @@ internal sealed partial class TusHostedService(IServiceProvider services) : IHos
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
+        // Post-hooks still queued (post-finish of the last uploads) get until the host's shutdown timeout.
+        if (_engine is not null)
+        {
+            await _engine.DrainHooksAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         if (_stopping is null || _sweeping is null)
         {
             return;

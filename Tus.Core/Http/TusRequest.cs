@@ -95,4 +95,7 @@ public abstract class TusRequest
 
     /// <summary>Called once the upload exists and before its first bytes are read: the moment for an interim response.</summary>
     internal virtual ValueTask UploadCreatedAsync(UploadInfo upload, string location) => ValueTask.CompletedTask;
+
+    /// <summary>What hooks saw of and asked for this request; made when the first hook runs.</summary>
+    internal Hooks.HookRequestState? HookState { get; set; }
 }

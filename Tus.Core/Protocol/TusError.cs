@@ -115,6 +115,19 @@ public sealed class TusError
     /// <summary>400: the request was rejected by a hook.</summary>
     public static TusError UploadRejected { get; } = new("ERR_UPLOAD_REJECTED", 400, "upload has been rejected by the server");
 
+    /// <summary>403: an authorize hook refused the request on this upload.</summary>
+    public static TusError AccessDenied { get; } = new("ERR_ACCESS_DENIED", 403, "access to this upload is denied");
+
+    /// <summary>400: a pre-terminate hook refused to let the upload be deleted.</summary>
+    public static TusError TerminationRejected { get; } = new("ERR_UPLOAD_TERMINATION_REJECTED", 400, "upload termination has been rejected by the server");
+
+    /// <summary>400: a post-receive hook stopped the upload; the bytes received so far are kept.</summary>
+    public static TusError UploadStopped { get; } = new("ERR_UPLOAD_STOPPED", 400, "upload has been stopped by the server");
+
+    /// <summary>500: a hook the server runs before answering failed or timed out (the default of
+    /// <see cref="Hooks.TusHookOptions.FailureError"/>); details are logged, never sent.</summary>
+    public static TusError HookFailed { get; } = new("ERR_HOOK_FAILED", 500, "a server hook failed; try again later");
+
     /// <summary>409: the id chosen for a new upload is taken.</summary>
     public static TusError UploadAlreadyExists { get; } = new("ERR_UPLOAD_ALREADY_EXISTS", 409, "an upload with that id exists already");
 
@@ -159,7 +172,7 @@ public sealed class TusError
         InvalidUploadDeferLength, InvalidOffset, InvalidMetadata, UploadNotFound, UploadExpired, MismatchedOffset,
         UploadSizeExceeded, LockTimeout, UploadNotFinished, InvalidConcat, ModifyFinal, UploadLengthAlreadySet,
         InvalidChecksum, UnsupportedChecksumAlgorithm, ChecksumMismatch, UploadInterrupted, ReadTimeout,
-        ConnectionReset, ServerShutdown, OriginNotAllowed, MethodNotAllowed, UploadRejected, UploadAlreadyExists,
+        ConnectionReset, ServerShutdown, OriginNotAllowed, MethodNotAllowed, UploadRejected, AccessDenied, TerminationRejected, UploadStopped, HookFailed, UploadAlreadyExists,
         RangeNotSatisfiable, StorageFull, StoreUnavailable, LockLost, LockerUnavailable, StoreTimeout, QuotaExceeded, InternalServerError,
     ];
 }

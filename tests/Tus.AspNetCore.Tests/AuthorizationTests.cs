@@ -66,10 +66,11 @@ public sealed class AuthorizationTests
                 builder.Services.AddAuthentication(SchemeName).AddScheme<AuthenticationSchemeOptions, TestAuthenticationHandler>(SchemeName, null);
                 builder.Services.AddAuthorization();
                 builder.Services
-                    .AddTus(o => o.Events.OnCreated = context =>
+                    .AddTus()
+                    .OnPreCreate((context, _) =>
                     {
                         seenUser = context.Request.User?.Identity?.Name;
-                        context.Request.Services.Should().NotBeNull();
+                        context.Services.Should().NotBeNull();
                         return ValueTask.CompletedTask;
                     })
                     .AddFileStore(o => o.Directory = directory)

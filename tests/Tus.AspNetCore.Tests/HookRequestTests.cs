@@ -14,9 +14,9 @@ public sealed class HookRequestTests
         List<KeyValuePair<string, string>>? headers = null;
         IPEndPoint? remote = null;
         await using var server = await TestServer.StartAsync(configureServices: (builder, directory) =>
-            builder.Services.AddTus(o => o.Events.OnAuthorize = context =>
+            builder.Services.AddTus().OnPreCreate((context, _) =>
             {
-                headers = context.Request.EnumerateHeaders().ToList();
+                headers = context.Request.Headers.ToList();
                 remote = context.Request.RemoteEndPoint;
                 return ValueTask.CompletedTask;
             }).AddFileStore(o => o.Directory = directory).AddMemoryLocker());

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using System.Text;
 using static Tus.Draft.Tests.Draft;
 
@@ -95,11 +96,11 @@ public sealed class CrossProtocolTests
     [Fact]
     public async Task DraftUpload_HookReplacingTheMetadata_StaysADraftUpload()
     {
-        await using var server = await DraftServer.StartAsync(o => o.Events.OnBeforeCreate = hook =>
+        await using var server = await DraftServer.StartAsync(hooks: tus => tus.OnPreCreate((hook, _) =>
         {
             hook.Metadata = global::Tus.Protocol.UploadMetadata.FromStrings([new("owner", "hook")]);
             return ValueTask.CompletedTask;
-        });
+        }));
         var (_, path) = await CreateAsync(server, 8, complete: false, Bytes("ab"));
 
         var tusAppend = (await SendAsync(server, "PATCH", path, [Tus, ("Upload-Offset", "2"), ("Content-Type", "application/offset+octet-stream")], Bytes("cd")))[^1];
@@ -108,5 +109,38 @@ public sealed class CrossProtocolTests
         tusAppend.Status.Should().Be(400);
         draftAppend.Status.Should().Be(204);
         IsComplete(draftAppend, 8).Should().BeTrue();
+    }
+
+    [Fact]
+    public async Task DraftCreation_RejectedByAHookWithItsOwnBody_PassesThatBodyOn()
+    {
+        await using var server = await DraftServer.StartAsync(hooks: tus => tus.OnPreCreate((hook, _) =>
+        {
+            hook.Response.StatusCode = 403;
+            hook.Response.Body = "quota reached";
+            hook.Reject();
+            return ValueTask.CompletedTask;
+        }));
+
+        var answer = (await CreateAsync(server, 8, complete: true, Bytes("abc"))).Responses[^1];
+
+        answer.Status.Should().Be(403);
+        answer.BodyText.Should().Be("quota reached");
+    }
+
+    [Fact]
+    public async Task DraftCreation_RejectedByAHook_GetsAProblemBodyWithTheCode()
+    {
+        await using var server = await DraftServer.StartAsync(hooks: tus => tus.OnPreCreate((hook, _) =>
+        {
+            hook.Reject();
+            return ValueTask.CompletedTask;
+        }));
+
+        var answer = (await CreateAsync(server, 8, complete: true, Bytes("abc"))).Responses[^1];
+
+        answer.Status.Should().Be(400);
+        answer.Header("Content-Type").Should().Be("application/problem+json");
+        answer.BodyText.Should().Contain("\"code\":\"ERR_UPLOAD_REJECTED\"");
     }
 }

@@ -25,7 +25,7 @@ public sealed class DraftServer : IAsyncDisposable
 
     public string Path => Endpoint.AbsolutePath;
 
-    public static async Task<DraftServer> StartAsync(Action<TusOptions>? configure = null, bool interimResponses = true, Action<ITusBuilder>? storage = null)
+    public static async Task<DraftServer> StartAsync(Action<TusOptions>? configure = null, bool interimResponses = true, Action<ITusBuilder>? storage = null, Action<ITusBuilder>? hooks = null)
     {
         var directory = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "tus-draft-tests-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(directory);
@@ -46,6 +46,8 @@ public sealed class DraftServer : IAsyncDisposable
         {
             tus.AddFileStore(o => o.Directory = directory).AddMemoryLocker();
         }
+
+        hooks?.Invoke(tus);
 
         var app = builder.Build();
         app.MapTus("/files");

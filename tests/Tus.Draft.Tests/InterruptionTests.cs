@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using static Tus.Draft.Tests.Draft;
 
 namespace Tus.Draft.Tests;
@@ -14,7 +15,8 @@ public sealed class InterruptionTests
     public async Task CompletingAppend_WithContentLength_CutShort_LeavesTheUploadIncomplete(int version)
     {
         var completions = 0;
-        await using var server = await DraftServer.StartAsync(o => o.Events.OnCompleted = _ => { Interlocked.Increment(ref completions); return ValueTask.CompletedTask; });
+        // Pre-finish runs inline, before the response: its count is settled when the response arrives.
+        await using var server = await DraftServer.StartAsync(hooks: tus => tus.OnPreFinish((_, _) => { Interlocked.Increment(ref completions); return ValueTask.CompletedTask; }));
         var (_, path) = await CreateAsync(server, version, complete: false, []);
         await using (var http = await RawHttp.ConnectAsync(server.Endpoint, Ct))
         {
@@ -31,7 +33,7 @@ public sealed class InterruptionTests
 
         var resumed = (await AppendAsync(server, version, path, 40, complete: true, new byte[60]))[^1];
         IsComplete(resumed, version).Should().BeTrue();
-        Volatile.Read(ref completions).Should().Be(1, "the completion hook runs once, when the upload really completes");
+        Volatile.Read(ref completions).Should().Be(1, "the finish hook runs once, when the upload really completes");
     }
 
     [Fact]

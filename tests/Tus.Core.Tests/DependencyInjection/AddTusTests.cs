@@ -44,6 +44,11 @@ public sealed class AddTusTests
         ["Tus:IetfDraft:MinSize"] = "10",
         ["Tus:IetfDraft:MaxAppendSize"] = "65536",
         ["Tus:IetfDraft:MinAppendSize"] = "1024",
+        ["Tus:Hooks:PreHookTimeout"] = "5",
+        ["Tus:Hooks:PostHookTimeout"] = "00:02:00",
+        ["Tus:Hooks:ProgressInterval"] = "0.25",
+        ["Tus:Hooks:PostHookQueueCapacity"] = "500",
+        ["Tus:Hooks:PostHookConcurrency"] = "2",
     };
 
     [Fact]
@@ -81,6 +86,11 @@ public sealed class AddTusTests
         options.IetfDraft.MinSize.Should().Be(10);
         options.IetfDraft.MaxAppendSize.Should().Be(65536);
         options.IetfDraft.MinAppendSize.Should().Be(1024);
+        options.Hooks.PreHookTimeout.Should().Be(TimeSpan.FromSeconds(5));
+        options.Hooks.PostHookTimeout.Should().Be(TimeSpan.FromMinutes(2));
+        options.Hooks.ProgressInterval.Should().Be(TimeSpan.FromMilliseconds(250));
+        options.Hooks.PostHookQueueCapacity.Should().Be(500);
+        options.Hooks.PostHookConcurrency.Should().Be(2);
         options.Validate().Should().BeEmpty();
         provider.GetServices<ITusStartupCheck>().Should().BeEmpty();
     }
@@ -95,7 +105,7 @@ public sealed class AddTusTests
         var bound = provider.GetRequiredService<IOptions<TusOptions>>().Value;
         var defaults = new TusOptions();
 
-        foreach (var property in typeof(TusOptions).GetProperties().Where(p => p.Name is not nameof(TusOptions.Events) and not nameof(TusOptions.Cors) and not nameof(TusOptions.IetfDraft)))
+        foreach (var property in typeof(TusOptions).GetProperties().Where(p => p.Name is not nameof(TusOptions.Hooks) and not nameof(TusOptions.Cors) and not nameof(TusOptions.IetfDraft)))
         {
             EveryKey.Keys.Should().Contain("Tus:" + property.Name);
             Differs(property.GetValue(bound), property.GetValue(defaults)).Should().BeTrue(property.Name);
@@ -111,6 +121,13 @@ public sealed class AddTusTests
         {
             EveryKey.Keys.Should().Contain("Tus:IetfDraft:" + property.Name);
             Differs(property.GetValue(bound.IetfDraft), property.GetValue(defaults.IetfDraft)).Should().BeTrue("IetfDraft." + property.Name);
+        }
+
+        // The failure answer is a TusError, set in code rather than configuration.
+        foreach (var property in typeof(Tus.Hooks.TusHookOptions).GetProperties().Where(p => p.Name != nameof(Tus.Hooks.TusHookOptions.FailureError)))
+        {
+            EveryKey.Keys.Should().Contain("Tus:Hooks:" + property.Name);
+            Differs(property.GetValue(bound.Hooks), property.GetValue(defaults.Hooks)).Should().BeTrue("Hooks." + property.Name);
         }
     }
 

@@ -20,7 +20,7 @@ public sealed class ConcatenationTests
     public async Task Final_FromFinishedPartials_IsAssembledInOrder()
     {
         var completed = new List<string>();
-        var harness = EngineHarness.Create(o => o.Events.OnCompleted = c => { completed.Add(c.Upload.Id); return ValueTask.CompletedTask; });
+        var harness = EngineHarness.WithHooks(new Hook.PostFinish((c, _) => { lock (completed) { completed.Add(c.Upload.Id); } return ValueTask.CompletedTask; }));
         var a = await PartialAsync(harness, "hello ");
         var b = await PartialAsync(harness, "world");
 
@@ -32,7 +32,8 @@ public sealed class ConcatenationTests
         head.GetHeader("Upload-Offset").Should().Be("11");
         head.GetHeader("Upload-Length").Should().Be("11");
         (await harness.HeadAsync(a)).GetHeader("Upload-Concat").Should().Be("partial");
-        completed.Should().EndWith(final);
+        await harness.PostHooksRunAsync();
+        completed.Should().BeEquivalentTo([a, b, final], "each upload finishes once; different uploads' post-hooks are not ordered");
     }
 
     [Fact]

@@ -154,11 +154,12 @@ public sealed class EdgePathTests
     [Fact]
     public async Task Hook_ThrowingException_Answers500WithoutItsMessage()
     {
-        var harness = EngineHarness.Create(o => o.Events.OnCreated = _ => throw new InvalidOperationException("db password is hunter2"));
+        var harness = EngineHarness.WithHooks(new Hook.PreCreate((_, _) => throw new InvalidOperationException("db password is hunter2")));
 
         var response = await harness.SendAsync(new TestRequest("POST").Header("Upload-Length", "1"));
 
         response.StatusCode.Should().Be(500);
+        response.Error!.Code.Should().Be("ERR_HOOK_FAILED");
         EngineHarness.Text(response).Should().NotContain("hunter2");
         harness.Logger.Entries.Should().Contain(e => e.Contains("hunter2", StringComparison.Ordinal), "the details belong in the log");
     }

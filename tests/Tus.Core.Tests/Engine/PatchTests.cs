@@ -177,7 +177,7 @@ public sealed class PatchTests
     public async Task Patch_DeferredUpload_SetsLengthThenCompletes()
     {
         var completed = 0;
-        var harness = EngineHarness.Create(o => o.Events.OnCompleted = _ => { completed++; return ValueTask.CompletedTask; });
+        var harness = EngineHarness.WithHooks(new Hook.PostFinish((_, _) => { completed++; return ValueTask.CompletedTask; }));
         var id = await harness.CreateAsync(null);
         (await harness.HeadAsync(id)).GetHeader("Upload-Defer-Length").Should().Be("1");
 
@@ -188,6 +188,7 @@ public sealed class PatchTests
         var head = await harness.HeadAsync(id);
         head.GetHeader("Upload-Length").Should().Be("5");
         head.GetHeader("Upload-Defer-Length").Should().BeNull();
+        await harness.PostHooksRunAsync();
         completed.Should().Be(1);
     }
 

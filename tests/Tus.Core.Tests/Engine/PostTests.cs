@@ -158,12 +158,12 @@ public sealed class PostTests
     [Fact]
     public async Task Post_BeforeCreateHook_ChangesIdAndMetadata()
     {
-        var harness = EngineHarness.Create(o => o.Events.OnBeforeCreate = context =>
+        var harness = EngineHarness.WithHooks(new Hook.PreCreate((context, _) =>
         {
             context.UploadId = "chosen-by-hook";
             context.Metadata = context.Metadata.With("owner", "alice"u8.ToArray());
             return ValueTask.CompletedTask;
-        });
+        }));
 
         var id = await harness.CreateAsync(3, "name YQ==");
 
@@ -176,11 +176,11 @@ public sealed class PostTests
     [Fact]
     public async Task Post_BeforeCreateHook_CannotSetInvalidId()
     {
-        var harness = EngineHarness.Create(o => o.Events.OnBeforeCreate = context =>
+        var harness = EngineHarness.WithHooks(new Hook.PreCreate((context, _) =>
         {
             context.UploadId = "../escape";
             return ValueTask.CompletedTask;
-        });
+        }));
 
         var response = await harness.SendAsync(new TestRequest("POST").Header("Upload-Length", "1"));
 
@@ -192,11 +192,11 @@ public sealed class PostTests
     [Fact]
     public async Task Post_BeforeCreateHookRejects_AnswersItsError()
     {
-        var harness = EngineHarness.Create(o => o.Events.OnBeforeCreate = context =>
+        var harness = EngineHarness.WithHooks(new Hook.PreCreate((context, _) =>
         {
             context.Reject(new TusError("ERR_QUOTA", 403, "quota reached"));
             return ValueTask.CompletedTask;
-        });
+        }));
 
         var response = await harness.SendAsync(new TestRequest("POST").Header("Upload-Length", "1"));
 
@@ -208,11 +208,11 @@ public sealed class PostTests
     [Fact]
     public async Task Post_HookChoosesExistingId_Answers409()
     {
-        var harness = EngineHarness.Create(o => o.Events.OnBeforeCreate = context =>
+        var harness = EngineHarness.WithHooks(new Hook.PreCreate((context, _) =>
         {
             context.UploadId = "fixed";
             return ValueTask.CompletedTask;
-        });
+        }));
         await harness.CreateAsync(1);
 
         var response = await harness.SendAsync(new TestRequest("POST").Header("Upload-Length", "1"));
@@ -225,14 +225,14 @@ public sealed class PostTests
     public async Task Post_CreatedAndCompletedHooks_Fire()
     {
         var events = new List<string>();
-        var harness = EngineHarness.Create(o =>
-        {
-            o.Events.OnCreated = c => { events.Add("created:" + c.Upload.Length); return ValueTask.CompletedTask; };
-            o.Events.OnCompleted = c => { events.Add("completed:" + c.Upload.Offset); return ValueTask.CompletedTask; };
-        });
+        var harness = EngineHarness.WithHooks(
+            new Hook.PostCreate((c, _) => { lock (events) { events.Add("created:" + c.Upload.Length); } return ValueTask.CompletedTask; }),
+            new Hook.PostFinish((c, _) => { lock (events) { events.Add("completed:" + c.Upload.Offset); } return ValueTask.CompletedTask; }));
 
         await harness.SendAsync(TestRequest.WithBytes("POST", "", "abc"u8.ToArray()).OffsetStream().Header("Upload-Length", "3"));
+        await harness.PostHooksRunAsync();
         await harness.CreateAsync(0);
+        await harness.PostHooksRunAsync();
 
         events.Should().Equal("created:3", "completed:3", "created:0", "completed:0");
     }

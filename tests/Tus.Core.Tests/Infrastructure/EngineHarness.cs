@@ -6,12 +6,12 @@ namespace Tus.Core.Tests.Infrastructure;
 /// <summary>An engine over an in-memory store and the memory locker, with helpers for the common requests.</summary>
 internal sealed class EngineHarness
 {
-    private EngineHarness(InMemoryStore store, TusOptions options, ManualClock clock, CancellationToken stopping)
+    private EngineHarness(InMemoryStore store, TusOptions options, ManualClock clock, IEnumerable<Tus.Hooks.ITusHook> hooks, CancellationToken stopping)
     {
         Store = store;
         Options = options;
         Clock = clock;
-        Engine = new TusEngine(store, Locker, options, clock, Logger, stopping);
+        Engine = new TusEngine(store, Locker, options, clock, Logger, hooks, stopping);
     }
 
     public InMemoryStore Store { get; }
@@ -26,12 +26,18 @@ internal sealed class EngineHarness
 
     public TusEngine Engine { get; }
 
-    public static EngineHarness Create(Action<TusOptions>? configure = null, InMemoryStore? store = null, CancellationToken stopping = default)
+    public static EngineHarness Create(Action<TusOptions>? configure = null, InMemoryStore? store = null, CancellationToken stopping = default, params Tus.Hooks.ITusHook[] hooks)
     {
         var options = new TusOptions();
         configure?.Invoke(options);
-        return new EngineHarness(store ?? new InMemoryStore(), options, new ManualClock(), stopping);
+        return new EngineHarness(store ?? new InMemoryStore(), options, new ManualClock(), hooks, stopping);
     }
+
+    /// <summary>An engine with hooks and default options.</summary>
+    public static EngineHarness WithHooks(params Tus.Hooks.ITusHook[] hooks) => Create(hooks: hooks);
+
+    /// <summary>Waits until the post-hooks queued so far have run.</summary>
+    public Task PostHooksRunAsync() => Engine.Hooks.WaitForIdleAsync(TestContext.Current.CancellationToken);
 
     public async Task<TusResponse> SendAsync(TestRequest request) => await Engine.HandleAsync(request);
 
