@@ -81,9 +81,8 @@ public sealed class TusEngine : IDisposable
     public ValueTask<TusResponse> HandleAsync(TusRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
-        return _context.Options.IetfDraft.Enabled && Draft.DraftDialect.TryRead(request) is { } interopVersion
-            ? Draft.DraftDialect.HandleAsync(_context, request, interopVersion)
-            : RequestDispatcher.HandleAsync(_context, request);
+        // Both dialects are measured and traced alike: the telemetry wraps the choice between them.
+        return Diagnostics.RequestTelemetry.HandleAsync(_context, request);
     }
 
     /// <summary>Releases the engine's timers and stops its post-hooks (those still queued are dropped). Requests still

@@ -4,6 +4,12 @@ using Tus;
 using Tus.Server;
 using Tus.Server.Hooks;
 
+if (args.Contains("--version"))
+{
+    Console.Out.WriteLine("tus-server " + Observability.Version);
+    return 0;
+}
+
 var (arguments, help, errors) = ServerSettings.NormalizeArguments(args);
 if (help)
 {
@@ -33,11 +39,17 @@ if (errors.Count > 0 || settings is null)
     return 2;
 }
 
-builder.Logging.AddSimpleConsole(o =>
+if (settings.Store == "file" && StartupChecks.UploadDirectoryProblem(settings.UploadDirectory) is { } problem)
 {
-    o.SingleLine = true;
-    o.TimestampFormat = "HH:mm:ss ";
-});
+    await Console.Error.WriteLineAsync("tus-server: " + problem).ConfigureAwait(false);
+    return 2;
+}
+
+builder.AddObservability(settings);
+// Until the server listens, a failure to start is reported below in one line; the host's own entry for it would repeat
+// it with a stack trace. Once started, the host's errors (a background service that fails) are logged as usual.
+var started = false;
+builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", level => Volatile.Read(ref started) || level >= LogLevel.Critical);
 builder.WebHost.UseUrls(settings.ListenUrl);
 // Kestrel's socket transport reads up to 1 MiB per connection ahead of the application by default, into pinned 4 KiB
 // blocks that its pool keeps. The engine streams each body to storage as it arrives, so 64 KiB of read-ahead keeps
@@ -112,6 +124,7 @@ app.MapTus(settings.BasePath);
 // Plain request delegates rather than minimal-API handlers: those are compiled from expression trees at start-up,
 // which loads System.Linq.Expressions and JIT-compiles the result (a few MiB of resident memory for two tiny routes).
 app.MapGet("/health", static context => WriteText(context, "ok", "text/plain; charset=utf-8"));
+app.MapObservability(settings);
 if (settings.BasePath != "/")
 {
     app.MapGet("/", context => WriteText(context, LandingPage.Render(context.Request, settings.BasePath, engine.Extensions), "text/html; charset=utf-8"));
@@ -119,6 +132,7 @@ if (settings.BasePath != "/")
 
 app.Lifetime.ApplicationStarted.Register(() =>
 {
+    Volatile.Write(ref started, true);
     var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
     foreach (var address in addresses)
     {
@@ -133,9 +147,9 @@ try
 }
 catch (IOException ex)
 {
-    // Most often the port is taken: say so without a stack trace.
+    // Most often the port is taken: say so without a stack trace, and exit like any other reason the server cannot start.
     await Console.Error.WriteLineAsync($"tus-server: cannot listen on {settings.ListenUrl}: {ex.Message}").ConfigureAwait(false);
-    return 1;
+    return 2;
 }
 catch (InvalidOperationException ex) when (ex.Message.StartsWith("tus cannot start", StringComparison.Ordinal))
 {
@@ -165,4 +179,10 @@ internal static partial class ServerLog
 
     [LoggerMessage(EventId = 4, Level = LogLevel.Information, Message = "tus endpoint: {Url}")]
     public static partial void Listening(ILogger logger, string url);
+
+    [LoggerMessage(EventId = 5, Level = LogLevel.Information, Message = "{RemoteAddress} {Method} {Path} {StatusCode} {RequestBytes} {ResponseBytes} {ElapsedMilliseconds} ms")]
+    public static partial void Access(ILogger logger, string remoteAddress, string method, string path, int statusCode, long requestBytes, long responseBytes, double elapsedMilliseconds);
+
+    [LoggerMessage(EventId = 6, Level = LogLevel.Warning, Message = "Not ready: {Reason}")]
+    public static partial void NotReady(ILogger logger, Exception exception, string reason);
 }

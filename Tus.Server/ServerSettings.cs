@@ -61,6 +61,11 @@ internal static class ServerSettings
         new("S3Concurrency", "--s3-concurrency", "TUS_S3_CONCURRENCY", "8", SettingKind.Number, "Parts of one request uploaded at the same time."),
         new("S3MemoryBuffers", "--s3-memory-buffers", "TUS_S3_MEMORY_BUFFERS", "false", SettingKind.Flag, "Buffer parts in memory (bounded: twice the concurrency, one part each) instead of temporary files."),
         new("S3DisableContentHashes", "--s3-disable-content-hashes", "TUS_S3_DISABLE_CONTENT_HASHES", "false", SettingKind.Flag, "Send bodies unsigned (UNSIGNED-PAYLOAD) instead of hashing them with SHA-256 (saves CPU over HTTPS)."),
+        new("ExposeMetrics", "--expose-metrics", "TUS_EXPOSE_METRICS", "false", SettingKind.Flag, "Serve metrics for Prometheus to scrape at --metrics-path."),
+        new("MetricsPath", "--metrics-path", "TUS_METRICS_PATH", "/metrics", SettingKind.Text, "URL path of the Prometheus metrics (with --expose-metrics)."),
+        new("OtlpEndpoint", "--otlp-endpoint", "OTEL_EXPORTER_OTLP_ENDPOINT", "", SettingKind.Text, "Send metrics, traces and logs with OTLP to this collector, e.g. http://127.0.0.1:4317 (gRPC; OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf for HTTP); empty means no export."),
+        new("LogFormat", "--log-format", "TUS_LOG_FORMAT", "text", SettingKind.Text, "Console log format: text (one line per entry) or json (one object per line, with scopes such as the upload id)."),
+        new("AccessLog", "--access-log", "TUS_ACCESS_LOG", "false", SettingKind.Flag, "Log one line per HTTP request (category Tus.Server.AccessLog): address, method, path, status, bytes, time."),
         .. Hooks.ExternalHookSettings.Settings,
     ];
 
@@ -96,7 +101,10 @@ internal static class ServerSettings
 
         text.AppendLine(CultureInfo.InvariantCulture, $"  {"-h, --help",-34} Print this help and exit.");
         text.AppendLine();
-        text.AppendLine("GET / shows a landing page, GET /health answers \"ok\". Stop with Ctrl+C or SIGTERM.");
+        text.AppendLine(CultureInfo.InvariantCulture, $"  {"--version",-34} Print the version and exit.");
+        text.AppendLine();
+        text.AppendLine("GET / shows a landing page. GET /health answers \"ok\" while the process runs (liveness); GET /ready answers");
+        text.AppendLine("200 when the store takes a write and the locker grants a lock, else 503 (readiness). Stop with Ctrl+C or SIGTERM.");
         return text.ToString();
     }
 
@@ -297,6 +305,36 @@ internal static class ServerSettings
             S3ForcePathStyle = Flag("S3ForcePathStyle"),
             S3PartSize = Number("S3PartSize", Tus.Stores.S3StoreOptions.S3MinPartSize, Tus.Stores.S3StoreOptions.S3MaxPartSize),
             S3Concurrency = (int)Number("S3Concurrency", 1, 1024),
+        };
+        var metricsPath = Value("MetricsPath");
+        if (!metricsPath.StartsWith('/') || metricsPath.Length == 1 || metricsPath.Any(c => char.IsWhiteSpace(c) || c is '?' or '#' or '{' or '}'))
+        {
+            errors.Add(Describe(Get("MetricsPath"), metricsPath, "expected a URL path starting with '/', e.g. /metrics"));
+        }
+        else if (("/" + metricsPath.Trim('/') + "/").StartsWith(basePath, StringComparison.OrdinalIgnoreCase))
+        {
+            errors.Add(Describe(Get("MetricsPath"), metricsPath, $"expected a path outside the tus endpoint {basePath}"));
+        }
+
+        var otlpEndpoint = Value("OtlpEndpoint");
+        if (otlpEndpoint.Length > 0 && !(Uri.TryCreate(otlpEndpoint, UriKind.Absolute, out var otlp) && otlp.Scheme is "http" or "https"))
+        {
+            errors.Add(Describe(Get("OtlpEndpoint"), otlpEndpoint, "expected an http or https URL such as http://127.0.0.1:4317"));
+        }
+
+        var logFormat = Value("LogFormat").ToLowerInvariant();
+        if (logFormat is not ("text" or "json"))
+        {
+            errors.Add(Describe(Get("LogFormat"), Value("LogFormat"), "expected text or json"));
+        }
+
+        configurationValues = configurationValues with
+        {
+            ExposeMetrics = Flag("ExposeMetrics"),
+            MetricsPath = "/" + metricsPath.Trim('/'),
+            OtlpEndpoint = otlpEndpoint,
+            LogFormat = logFormat,
+            AccessLog = Flag("AccessLog"),
         };
         var disableHashes = Flag("S3DisableContentHashes");
         var memoryBuffers = Flag("S3MemoryBuffers");
@@ -514,6 +552,17 @@ internal sealed record ServerConfiguration
 
     /// <summary>External (file or HTTP) hooks, or <see langword="null"/> for none.</summary>
     public Hooks.ExternalHookSettings? Hooks { get; init; }
+
+    public bool ExposeMetrics { get; init; }
+
+    public string MetricsPath { get; init; } = "/metrics";
+
+    public string OtlpEndpoint { get; init; } = "";
+
+    /// <summary><c>text</c> or <c>json</c>.</summary>
+    public string LogFormat { get; init; } = "text";
+
+    public bool AccessLog { get; init; }
 
     /// <summary>Where uploads go, for the start-up log.</summary>
     public string StorageDescription => Store == "s3"

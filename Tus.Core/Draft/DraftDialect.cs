@@ -47,6 +47,12 @@ internal static class DraftDialect
     /// <summary>A tus 1.0 append to a draft upload is refused: its completion is the draft client's to declare.</summary>
     public static TusError? RefuseTusAppend(UploadInfo upload) => IsDraftUpload(upload) ? DraftErrors.ProtocolMismatch : null;
 
+    /// <summary>Serves a request in the dialect it speaks: the draft when it names an interop version served here, tus 1.0 otherwise.</summary>
+    public static ValueTask<TusResponse> DispatchAsync(EngineContext context, TusRequest request) =>
+        context.Options.IetfDraft.Enabled && TryRead(request) is { } version
+            ? HandleAsync(context, request, version)
+            : RequestDispatcher.HandleAsync(context, request);
+
     public static async ValueTask<TusResponse> HandleAsync(EngineContext context, TusRequest inner, int version)
     {
         var request = new DraftRequest(context, inner, version);

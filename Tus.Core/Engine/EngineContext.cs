@@ -13,13 +13,14 @@ internal sealed class EngineContext : IDisposable
 
     public EngineContext(ITusStore store, ITusLocker locker, TusOptions options, TimeProvider time, ILogger logger, IEnumerable<ITusHook> hooks, CancellationToken serverStopping)
     {
-        Store = store;
-        Locker = locker;
+        // Seen through wrappers that time and trace every call (Diagnostics/), so the handlers need no instrumentation.
+        Store = new Diagnostics.ObservedStore(store, time);
+        Locker = new Diagnostics.ObservedLocker(locker, time);
         Options = options;
         Time = time;
         Logger = logger;
         ServerStopping = serverStopping;
-        Capabilities = new EngineCapabilities(store, options);
+        Capabilities = new EngineCapabilities(Store, options);
         Cors = new CorsPolicy(options.Cors);
         _hardStop = new CancellationTokenSource(Timeout.InfiniteTimeSpan, time);
         var grace = options.ShutdownGracePeriod;

@@ -48,4 +48,23 @@ internal static partial class Log
 
     [LoggerMessage(15, LogLevel.Warning, "Expiration sweep finished with failures: {Removed} removed, {RemovalFailures} could not be removed, listing failed: {ListingFailed}; the next sweep tries again")]
     public static partial void SweepHadFailures(ILogger logger, int removed, int removalFailures, bool listingFailed);
+
+    // 20-29: request telemetry (Tus.Core/Diagnostics).
+    private static readonly Func<ILogger, string, IDisposable?> UploadScopeFormatter = LoggerMessage.DefineScope<string>("Upload {UploadId}");
+
+    /// <summary>A scope naming the upload a request is about, so every entry written while handling it carries the id.</summary>
+    public static IDisposable? UploadScope(ILogger logger, string uploadId) => UploadScopeFormatter(logger, uploadId);
+
+    [LoggerMessage(20, LogLevel.Debug, "{Method} {Path} answered {StatusCode} in {ElapsedMilliseconds} ms")]
+    public static partial void RequestHandled(ILogger logger, string method, string path, int statusCode, double elapsedMilliseconds);
+
+    // A client's own mistake is never an error of the server's: debug, for an operator who wants to see it.
+    [LoggerMessage(21, LogLevel.Debug, "{Method} {Path} refused with {StatusCode} {Code}")]
+    public static partial void RequestFailed(ILogger logger, string method, string path, int statusCode, string code);
+
+    [LoggerMessage(22, LogLevel.Debug, "Write to {UploadId} started at offset {Offset}")]
+    public static partial void WriteStarted(ILogger logger, string uploadId, long offset);
+
+    [LoggerMessage(23, LogLevel.Debug, "Write to {UploadId} ended ({Reason}): {Bytes} bytes, offset now {Offset}")]
+    public static partial void WriteEnded(ILogger logger, string uploadId, string reason, long bytes, long offset);
 }

@@ -10,6 +10,7 @@ internal static class Notifications
     public static ValueTask CreatedAsync(EngineContext context, TusRequest request, UploadInfo upload)
     {
         Log.UploadCreated(context.Logger, upload.Id, upload.Length);
+        Diagnostics.TusMetrics.UploadsCreated.Add(1);
         context.Hooks.PostCreate(request, upload);
         return ValueTask.CompletedTask;
     }
@@ -18,6 +19,7 @@ internal static class Notifications
     public static ValueTask CompletedAsync(EngineContext context, TusRequest request, UploadInfo upload)
     {
         Log.UploadCompleted(context.Logger, upload.Id, upload.Length);
+        Diagnostics.TusMetrics.UploadsFinished.Add(1);
         return context.Hooks.FinishAsync(request, upload);
     }
 
@@ -25,6 +27,7 @@ internal static class Notifications
     public static ValueTask TerminatedAsync(EngineContext context, TusRequest request, UploadInfo upload)
     {
         Log.UploadTerminated(context.Logger, upload.Id);
+        Diagnostics.TusMetrics.UploadsTerminated.Add(1);
         context.Hooks.PostTerminate(request, upload);
         return ValueTask.CompletedTask;
     }

@@ -71,6 +71,7 @@ internal static class UploadWriter
             return new WriteOutcome(upload, 0, sizeError);
         }
 
+        Log.WriteStarted(context.Logger, upload.Id, startOffset);
         var trailerChecksum = checksum is null && context.Capabilities.Checksum is not null && AnnouncesChecksumTrailer(request);
         using var hash = checksum?.CreateHash();
         long written;
@@ -99,9 +100,14 @@ internal static class UploadWriter
                 // or the store's own (an SDK's timeout): a failure like any other, not a reason to skip the re-read.
                 return await AfterFailedAppendAsync(context, request, upload, held, exception, call.Reason(), body.BytesRead).ConfigureAwait(false);
             }
+            finally
+            {
+                Diagnostics.TusMetrics.BytesReceived.Add(body.BytesRead);
+            }
         }
 
         var updated = upload with { Offset = startOffset + written };
+        Log.WriteEnded(context.Logger, upload.Id, end.ToString(), written, updated.Offset);
         var stopped = progress?.Finish(request, updated, interrupted: end == BodyEnd.Interrupted) == true;
         if (held.Lost.IsCancellationRequested)
         {

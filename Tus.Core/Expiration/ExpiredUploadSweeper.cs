@@ -136,6 +136,7 @@ internal static class ExpiredUploadSweeper
                 }
 
                 Log.ExpiredRemoved(context.Logger, uploadId);
+                Diagnostics.TusMetrics.UploadsExpired.Add(1);
                 return Removal.Removed;
             }
         }

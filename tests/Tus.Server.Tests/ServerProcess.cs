@@ -202,7 +202,7 @@ internal sealed partial class ServerProcess : IAsyncDisposable
         return (process, output);
     }
 
-    [GeneratedRegex(@"tus endpoint: (http://\S+)")]
+    [GeneratedRegex(@"tus endpoint: (http://[^\s""]+)")]
     private static partial Regex EndpointLine();
 
     [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
