@@ -181,6 +181,35 @@ public sealed class ExternalHookTests
     }
 
     [Fact]
+    public async Task HttpHooks_PostReceiveStopUpload_EndsTheRunningPatchAndKeepsItsBytes()
+    {
+        // Stops the upload once all 1,000 bytes sent have arrived, so that the kept offset is known.
+        await using var hooks = await HookEndpoint.StartAsync((hookType, _, body) => hookType == "post-receive" && body.Contains("\"Offset\":1000,", StringComparison.Ordinal)
+            ? (200, """{"StopUpload":true,"HTTPResponse":{"StatusCode":410,"Body":"project deleted","Header":{"X-Stopped":"yes"}}}""")
+            : (200, ""));
+        var dir = ServerProcess.NewDirectory();
+        await using var server = await ServerProcess.StartAsync(Loopback(dir,
+            "--hooks-http", hooks.Url, "--hooks-enabled-events", "post-receive", "--progress-hooks-interval", "100"));
+        using var created = await new TusClient(server).CreateAsync(100_000);
+        var path = new Uri(server.Endpoint, created.Headers.Location!).AbsolutePath;
+
+        // Raw, so that the body can stop half-way: 1,000 of the 100,000 bytes announced, then silence.
+        using var client = new TcpClient();
+        await client.ConnectAsync(IPAddress.Loopback, server.Endpoint.Port, Ct);
+        var stream = client.GetStream();
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(
+            $"PATCH {path} HTTP/1.1\r\nHost: 127.0.0.1:{server.Endpoint.Port}\r\nTus-Resumable: 1.0.0\r\nUpload-Offset: 0\r\n" +
+            "Content-Type: application/offset+octet-stream\r\nContent-Length: 100000\r\n\r\n"), Ct);
+        await stream.WriteAsync(new byte[1000], Ct);
+        var buffer = new byte[4096];
+        var read = await stream.ReadAsync(buffer, Ct).AsTask().WaitAsync(TimeSpan.FromSeconds(30), Ct);
+        var response = Encoding.ASCII.GetString(buffer, 0, read);
+
+        response.Should().StartWith("HTTP/1.1 410").And.Contain("X-Stopped: yes").And.Contain("Upload-Offset: 1000").And.EndWith("project deleted");
+        new FileInfo(Path.Combine(dir, path.Split('/')[^1])).Length.Should().Be(1000, "a stopped upload keeps its bytes");
+    }
+
+    [Fact]
     public async Task HttpHooks_RejectingAnUpload_AnswerWithTheHooksResponse()
     {
         await using var hooks = await HookEndpoint.StartAsync((_, _) =>
@@ -328,11 +357,11 @@ public sealed class ExternalHookTests
 internal sealed class HookEndpoint : IAsyncDisposable
 {
     private readonly HttpListener _listener;
-    private readonly Func<string, int, (int Status, string Body)> _answer;
+    private readonly Func<string, int, string, (int Status, string Body)> _answer;
     private readonly Task _serving;
     private readonly List<Request> _received = [];
 
-    private HookEndpoint(HttpListener listener, string url, Func<string, int, (int Status, string Body)> answer)
+    private HookEndpoint(HttpListener listener, string url, Func<string, int, string, (int Status, string Body)> answer)
     {
         _listener = listener;
         Url = url;
@@ -354,7 +383,11 @@ internal sealed class HookEndpoint : IAsyncDisposable
     }
 
     /// <param name="answer">Status and body for a hook type and the attempt number (1 for the first request of that type).</param>
-    public static Task<HookEndpoint> StartAsync(Func<string, int, (int Status, string Body)> answer)
+    public static Task<HookEndpoint> StartAsync(Func<string, int, (int Status, string Body)> answer) =>
+        StartAsync((hookType, attempt, _) => answer(hookType, attempt));
+
+    /// <param name="answer">Status and body for a hook type, the attempt number and the hook request's JSON.</param>
+    public static Task<HookEndpoint> StartAsync(Func<string, int, string, (int Status, string Body)> answer)
     {
         var port = FreePort();
         var url = $"http://127.0.0.1:{port}/hooks/";
@@ -395,7 +428,7 @@ internal sealed class HookEndpoint : IAsyncDisposable
                 attempt = _received.Count(r => r.Type == type);
             }
 
-            var (status, answer) = _answer(type, attempt);
+            var (status, answer) = _answer(type, attempt, body);
             var bytes = Encoding.UTF8.GetBytes(answer);
             context.Response.StatusCode = status;
             context.Response.ContentType = "application/json";
