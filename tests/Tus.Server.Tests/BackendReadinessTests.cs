@@ -78,7 +78,7 @@ public sealed class BackendReadinessTests
 
         proxy.Stop();
         (await StatusAsync(server, ready)).Should().Be(HttpStatusCode.ServiceUnavailable);
-        server.StandardOutput.Should().Contain("Not ready: locker:");
+        (await server.WaitForOutputAsync("Not ready: locker:")).Should().Contain("Not ready: locker:");
 
         proxy.Start();
         (await StatusAsync(server, ready)).Should().Be(HttpStatusCode.OK);

@@ -101,7 +101,7 @@ public sealed partial class ObservabilityTests
             response.StatusCode.Should().Be(HttpStatusCode.OK);
         }
 
-        server.StandardOutput.Should().Contain("Not ready: store:");
+        (await server.WaitForOutputAsync("Not ready: store:")).Should().Contain("Not ready: store:");
     }
 
     [Fact]

@@ -32,6 +32,18 @@ internal sealed partial class ServerProcess : IAsyncDisposable
     /// <summary>Everything the server wrote to standard output so far.</summary>
     public string StandardOutput => _output.Stdout;
 
+    /// <summary>Waits until the server has written <paramref name="text"/> (its console log is written in the background).</summary>
+    public async Task<string> WaitForOutputAsync(string text)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (!StandardOutput.Contains(text, StringComparison.Ordinal) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20);
+        }
+
+        return StandardOutput;
+    }
+
     public static string ServerDll
     {
         get
