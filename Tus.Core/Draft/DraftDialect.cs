@@ -128,6 +128,13 @@ internal static class DraftDialect
         var version = request.Version;
         var upload = response.Upload;
         var withLimits = DraftHeaders.HasLimitsAndProblems(version);
+        if (response.Error is null && method is "POST" or "PATCH" && request.Complete == true && upload is { IsComplete: false })
+        {
+            // The client said this request ends the upload, yet its body stopped short of the length declared before:
+            // the bytes are kept, and the client learns that its lengths disagree.
+            response.Fail(DraftErrors.InconsistentLength);
+        }
+
         if (response.Error is null)
         {
             switch (method)

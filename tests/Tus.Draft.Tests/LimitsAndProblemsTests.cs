@@ -133,6 +133,22 @@ public sealed class LimitsAndProblemsTests
         (await HeadAsync(server, version, path)).Header("Upload-Offset").Should().Be("3");
     }
 
+    [Fact]
+    public async Task CompletingChunkedAppend_ShortOfTheDeclaredLength_IsInconsistentAndKeepsTheBytes()
+    {
+        await using var server = await DraftServer.StartAsync();
+        var (_, path) = await CreateAsync(server, 8, complete: false, [], ("Upload-Length", "10"));
+        await using var http = await RawHttp.ConnectAsync(server.Endpoint, Ct);
+        await http.SendAsync("PATCH", path, [Interop(8), Complete(8, true), ("Upload-Offset", "0"), ("Content-Type", "application/partial-upload"), ("Transfer-Encoding", "chunked")], Bytes("4\r\nabcd\r\n0\r\n\r\n"), Ct);
+
+        var answer = (await http.ReadAllAsync(isHead: false, Ct))[^1];
+
+        answer.Status.Should().Be(400);
+        answer.Header("Upload-Offset").Should().Be("4");
+        Problem(answer).GetProperty("type").GetString().Should().Be("https://iana.org/assignments/http-problem-types#inconsistent-upload-length");
+        IsComplete(await HeadAsync(server, 8, path), 8).Should().BeFalse();
+    }
+
     [Theory]
     [MemberData(nameof(Draft.VersionsWithLimitsAndProblems), MemberType = typeof(Draft))]
     public async Task Append_WithoutPartialUploadMediaType_Is415(int version)
