@@ -81,6 +81,7 @@ public sealed class TusEngine : IDisposable
     public ValueTask<TusResponse> HandleAsync(TusRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
+        // Both dialects are measured and traced alike: the telemetry wraps the choice between them.
         return Diagnostics.RequestTelemetry.HandleAsync(_context, request);
     }
 

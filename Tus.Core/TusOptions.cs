@@ -77,6 +77,9 @@ public sealed class TusOptions
     /// The hooks themselves are registered with <c>services.AddTus().AddHooks&lt;T&gt;()</c> or <c>.OnPreCreate(...)</c>.</summary>
     public TusHookOptions Hooks { get; } = new();
 
+    /// <summary>The IETF resumable-upload draft, served beside tus 1.0 to requests that carry <c>Upload-Draft-Interop-Version</c>.</summary>
+    public TusIetfDraftOptions IetfDraft { get; } = new();
+
     /// <summary>Returns every problem with these options; empty when they are valid.</summary>
     public IReadOnlyList<string> Validate()
     {
@@ -102,6 +105,7 @@ public sealed class TusOptions
         }
         errors.AddRange(Hooks.Validate());
         errors.AddRange(Cors.Validate());
+        errors.AddRange(IetfDraft.Validate(MaxSize));
         return errors;
     }
 
@@ -158,6 +162,56 @@ public sealed class TusCorsOptions
         if (MaxAge < TimeSpan.Zero)
         {
             yield return $"Cors.MaxAge must not be negative (got {MaxAge}).";
+        }
+    }
+}
+
+/// <summary>
+/// The IETF resumable-upload draft (draft-ietf-httpbis-resumable-upload, interop versions 3 to 8), served by the same
+/// engine, store, locker and hooks as tus 1.0; a request speaks it by sending <c>Upload-Draft-Interop-Version</c>.
+/// The limits below are announced in <c>Upload-Limit</c> and enforced on draft requests only; <see cref="TusOptions.MaxSize"/>
+/// (as <c>max-size</c>) and <see cref="TusOptions.Expiration"/> (as <c>max-age</c>) apply to both protocols.
+/// </summary>
+public sealed class TusIetfDraftOptions
+{
+    /// <summary>Whether draft requests are served. Default: <see langword="true"/>.</summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>The smallest upload accepted when its length is known at creation (<c>min-size</c>). Default: <see langword="null"/> (none).</summary>
+    public long? MinSize { get; set; }
+
+    /// <summary>The most bytes one creation or append request may carry (<c>max-append-size</c>). Default: <see langword="null"/> (none).</summary>
+    public long? MaxAppendSize { get; set; }
+
+    /// <summary>
+    /// The fewest bytes a creation or append request with a declared Content-Length may carry unless it completes the
+    /// upload or carries none (<c>min-append-size</c>). Default: <see langword="null"/> (none).
+    /// </summary>
+    public long? MinAppendSize { get; set; }
+
+    internal IEnumerable<string> Validate(long? maxSize)
+    {
+        foreach (var (name, value) in new[] { (nameof(MinSize), MinSize), (nameof(MaxAppendSize), MaxAppendSize), (nameof(MinAppendSize), MinAppendSize) })
+        {
+            if (value is < 0)
+            {
+                yield return $"{nameof(TusOptions.IetfDraft)}.{name} must not be negative (got {value}).";
+            }
+        }
+
+        if (MaxAppendSize is 0)
+        {
+            yield return $"{nameof(TusOptions.IetfDraft)}.{nameof(MaxAppendSize)} must be positive when set.";
+        }
+
+        if (MinAppendSize is { } min && MaxAppendSize is { } max && min > max)
+        {
+            yield return $"{nameof(TusOptions.IetfDraft)}.{nameof(MinAppendSize)} ({min}) must not exceed {nameof(MaxAppendSize)} ({max}).";
+        }
+
+        if (MinSize is { } minSize && maxSize is { } limit && minSize > limit)
+        {
+            yield return $"{nameof(TusOptions.IetfDraft)}.{nameof(MinSize)} ({minSize}) must not exceed {nameof(TusOptions.MaxSize)} ({limit}).";
         }
     }
 }

@@ -61,6 +61,12 @@ builder.WebHost.UseSockets(o =>
     // the system calls on a busy upload, to save an idle keep-alive connection one 4 KiB block.
     o.WaitForDataBeforeAllocatingBuffer = false;
 });
+// The IETF draft's 104 (Upload Resumption Supported) needs a way to send an interim response, which ASP.NET Core lacks.
+if (!settings.DisableIetfDraft)
+{
+    builder.WebHost.ConfigureKestrel(o => o.UseTusInterimResponses());
+}
+
 // The host stops waiting for requests after its shutdown timeout (30 s by default): it must outlast the grace period
 // that storage calls in flight are given, or that period would be cut short.
 builder.Services.Configure<HostOptions>(o =>

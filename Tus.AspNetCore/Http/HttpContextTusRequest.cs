@@ -48,6 +48,13 @@ internal sealed class HttpContextTusRequest(HttpContext context, string resource
     public override IPEndPoint? RemoteEndPoint =>
         context.Connection.RemoteIpAddress is { } address ? new IPEndPoint(address, context.Connection.RemotePort) : null;
 
+    public override ValueTask<bool> SendInterimResponseAsync(int statusCode, IReadOnlyList<KeyValuePair<string, string>> headers, CancellationToken cancellationToken)
+    {
+        // Present only on connections of an endpoint set up with UseTusInterimResponses().
+        var channel = context.Features.Get<Interim.InterimResponseChannel>();
+        return channel is null ? ValueTask.FromResult(false) : channel.TryWriteAsync(context, statusCode, headers, cancellationToken);
+    }
+
     public override string? GetTrailer(string name)
     {
         // Trailers exist only on HTTP/1.1 chunked and HTTP/2+ bodies, and only once the body has been read to its end.

@@ -42,6 +42,22 @@ internal sealed class TusOptionsBinder(IConfiguration section) : IConfigureOptio
                 case "BEHINDPROXY": Bool(entry, v => options.BehindProxy = v); break;
                 case "CORS": BindCors(entry, options.Cors); break;
                 case "HOOKS": BindHooks(entry, options.Hooks); break;
+                case "IETFDRAFT": BindIetfDraft(entry, options.IetfDraft); break;
+                default: Unknown(entry); break;
+            }
+        }
+    }
+
+    private void BindIetfDraft(IConfigurationSection draft, TusIetfDraftOptions options)
+    {
+        foreach (var entry in draft.GetChildren())
+        {
+            switch (entry.Key.ToUpperInvariant())
+            {
+                case "ENABLED": Bool(entry, v => options.Enabled = v); break;
+                case "MINSIZE": Long(entry, v => options.MinSize = v); break;
+                case "MAXAPPENDSIZE": Long(entry, v => options.MaxAppendSize = v); break;
+                case "MINAPPENDSIZE": Long(entry, v => options.MinAppendSize = v); break;
                 default: Unknown(entry); break;
             }
         }

@@ -28,7 +28,7 @@ internal static class RequestTelemetry
         TusResponse response;
         try
         {
-            response = await RequestDispatcher.HandleAsync(context, request).ConfigureAwait(false);
+            response = await Draft.DraftDialect.DispatchAsync(context, request).ConfigureAwait(false);
         }
         catch (Exception exception)
         {

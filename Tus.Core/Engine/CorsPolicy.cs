@@ -14,6 +14,7 @@ internal sealed class CorsPolicy
         "Authorization", "Origin", "X-Requested-With", "X-Request-ID", TusHeaders.MethodOverride, "Content-Type",
         TusHeaders.UploadLength, TusHeaders.UploadOffset, TusHeaders.TusResumable, TusHeaders.UploadMetadata,
         TusHeaders.UploadDeferLength, TusHeaders.UploadConcat, TusHeaders.UploadChecksum,
+        Draft.DraftHeaders.UploadComplete, Draft.DraftHeaders.UploadIncomplete, Draft.DraftHeaders.InteropVersion, "Content-Disposition",
     ];
 
     private static readonly string[] TusResponseHeaders =
@@ -21,7 +22,7 @@ internal sealed class CorsPolicy
         TusHeaders.UploadOffset, "Location", TusHeaders.UploadLength, TusHeaders.TusVersion, TusHeaders.TusResumable,
         TusHeaders.TusMaxSize, TusHeaders.TusExtension, TusHeaders.UploadMetadata, TusHeaders.UploadDeferLength,
         TusHeaders.UploadConcat, TusHeaders.UploadExpires, TusHeaders.TusChecksumAlgorithm, "Content-Range",
-        "Content-Disposition",
+        "Content-Disposition", Draft.DraftHeaders.UploadComplete, Draft.DraftHeaders.UploadIncomplete, Draft.DraftHeaders.UploadLimit,
     ];
 
     private readonly bool _enabled;

@@ -35,6 +35,7 @@ internal static class HeadHandler
                 return response.Fail(error, withBody: false);
             }
 
+            response.Upload = upload;
             Describe(request, response, upload);
             return response.Succeed(200);
         }

@@ -54,6 +54,12 @@ internal static class PatchHandler
                 return response.Fail(TusError.ModifyFinal);
             }
 
+            response.Upload = upload;
+            if (request.RefuseAppend(upload) is { } refusal)
+            {
+                return response.Fail(refusal);
+            }
+
             if (offset != upload.Offset)
             {
                 return response.Fail(TusError.MismatchedOffset);
@@ -83,7 +89,7 @@ internal static class PatchHandler
 
             var wasComplete = upload.IsComplete;
             var outcome = await UploadWriter.WriteAsync(context, request, upload, held, checksum).ConfigureAwait(false);
-            upload = outcome.Upload;
+            upload = await UploadWriter.CompleteAtBodyEndAsync(context, request, outcome, held).ConfigureAwait(false);
 
             // Checked again here, not only inside the write: a lease lost since then forbids the expiry update too.
             var lost = outcome.Error == TusError.LockLost || held.Lost.IsCancellationRequested;
@@ -103,6 +109,7 @@ internal static class PatchHandler
                 response.SetOffset(upload.Offset);
             }
 
+            response.Upload = upload;
             response.SetExpires(upload);
             var answer = outcome.Error ?? (lost ? TusError.LockLost : null);
             return answer is not null ? response.Fail(answer) : response.Succeed(204);

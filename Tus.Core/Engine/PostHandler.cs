@@ -81,7 +81,7 @@ internal static class PostHandler
         {
             Id = UploadId.New(),
             Length = length,
-            Metadata = metadata,
+            Metadata = request.StampMetadata(metadata),
             Concatenation = concatenation,
             CreatedAt = now,
             ExpiresAt = concatenation is { IsFinal: true } ? null : context.ExpiryFrom(now),
@@ -91,6 +91,9 @@ internal static class PostHandler
             return response;
         }
 
+        // Stamped again: a pre-create hook that replaced the metadata must not take an upload out of its protocol.
+        newUpload = newUpload with { Metadata = request.StampMetadata(newUpload.Metadata) };
+
         UploadInfo upload;
         using (var call = context.StoreCall(request.Aborted))
         {
@@ -98,8 +101,11 @@ internal static class PostHandler
         }
 
         // From here on the upload exists: every answer carries its URL so that the client can resume.
-        response.SetHeader("Location", UploadUrls.Absolute(context, request, upload.Id));
+        var location = UploadUrls.Absolute(context, request, upload.Id);
+        response.SetHeader("Location", location);
+        response.Upload = upload;
         response.Succeed(201);
+        await request.UploadCreatedAsync(upload, location).ConfigureAwait(false);
         await Notifications.CreatedAsync(context, request, upload).ConfigureAwait(false);
 
         if (concatenation is { IsFinal: true } || hasBody || upload.IsComplete)
@@ -107,6 +113,7 @@ internal static class PostHandler
             upload = await CompleteCreationAsync(context, request, response, upload, hasBody, checksum).ConfigureAwait(false);
         }
 
+        response.Upload = upload;
         response.SetExpires(upload);
         return response;
     }
@@ -142,6 +149,8 @@ internal static class PostHandler
             }
 
             var outcome = await UploadWriter.WriteAsync(context, request, upload with { FencingToken = held.FencingToken }, held, checksum).ConfigureAwait(false);
+            outcome = outcome with { Upload = await UploadWriter.CompleteAtBodyEndAsync(context, request, outcome, held).ConfigureAwait(false) };
+            response.Upload = outcome.Upload;
             if (outcome.OffsetKnown)
             {
                 response.SetOffset(outcome.Upload.Offset);

@@ -60,6 +60,12 @@ internal static class UploadWriter
         var startOffset = upload.Offset;
         var sizeError = upload.IsLengthDeferred ? TusError.MaxSizeExceeded : TusError.UploadSizeExceeded;
         var allowed = upload.Remaining ?? (context.Options.MaxSize is { } max ? Math.Max(0, max - upload.Offset) : long.MaxValue);
+        if (request.AppendLimit is { } appendLimit && appendLimit < allowed)
+        {
+            allowed = appendLimit;
+            sizeError = TusError.UploadSizeExceeded;
+        }
+
         if (request.ContentLength is { } declared && declared > allowed)
         {
             return new WriteOutcome(upload, 0, sizeError);
@@ -138,6 +144,23 @@ internal static class UploadWriter
         }
 
         return new WriteOutcome(updated, written, end == BodyEnd.Completed ? null : stopped ? TusError.UploadStopped : ErrorFor(end, sizeError));
+    }
+
+    /// <summary>
+    /// Gives a deferred upload its length, at its offset, when the request completes the upload at the end of its body
+    /// and that body arrived whole. A body cut short (or refused) never completes an upload: the client resumes it.
+    /// </summary>
+    public static async ValueTask<UploadInfo> CompleteAtBodyEndAsync(EngineContext context, TusRequest request, WriteOutcome outcome, ITusLock held)
+    {
+        var upload = outcome.Upload;
+        if (!request.CompletesAtBodyEnd || outcome.Error is not null || outcome.StoreFailed || !outcome.OffsetKnown
+            || !upload.IsLengthDeferred || held.Lost.IsCancellationRequested || context.Capabilities.DeferredLength is not { } deferred)
+        {
+            return upload;
+        }
+
+        using var call = context.StoreCall(clientGone: default, held.Lost);
+        return (await call.Await(deferred.SetLengthAsync(upload, upload.Offset, call.Token)).ConfigureAwait(false)).FencedBy(held);
     }
 
     /// <summary>

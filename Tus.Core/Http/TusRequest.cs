@@ -1,6 +1,8 @@
 using System.IO.Pipelines;
 using System.Net;
 using System.Security.Claims;
+using Tus.Protocol;
+using Tus.Stores;
 
 namespace Tus.Http;
 
@@ -62,6 +64,37 @@ public abstract class TusRequest
 
     /// <summary>The request's services, for hooks; <see langword="null"/> when the host has none.</summary>
     public virtual IServiceProvider? Services => null;
+
+    /// <summary>
+    /// Sends an interim (1xx) response ahead of the final one, such as the IETF resumable-upload draft's
+    /// <c>104 Upload Resumption Supported</c>. The engine calls it before it reads the request body and before the final
+    /// response has started. The default sends nothing and returns <see langword="false"/>: hosts that cannot send
+    /// interim responses need not override it.
+    /// </summary>
+    /// <param name="statusCode">The status code, 100 to 199.</param>
+    /// <param name="headers">The interim response's headers.</param>
+    /// <param name="cancellationToken">Cancels the write.</param>
+    /// <returns><see langword="true"/> when the interim response was written to the client.</returns>
+    public virtual ValueTask<bool> SendInterimResponseAsync(int statusCode, IReadOnlyList<KeyValuePair<string, string>> headers, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(false);
+
+    // The hooks below let a protocol dialect (the IETF draft, Tus.Core/Draft) ride on the shared upload operations;
+    // a plain request is a tus 1.0 request and keeps the defaults.
+
+    /// <summary>Set when the request completes the upload at the end of its body, whatever the length then is.</summary>
+    internal virtual bool CompletesAtBodyEnd => false;
+
+    /// <summary>The most bytes one request may append, or <see langword="null"/> for no limit beyond the upload's own.</summary>
+    internal virtual long? AppendLimit => null;
+
+    /// <summary>Refuses an append (or the first bytes of a creation) to an upload this request's dialect must not change.</summary>
+    internal virtual TusError? RefuseAppend(UploadInfo upload) => Draft.DraftDialect.RefuseTusAppend(upload);
+
+    /// <summary>The metadata a new upload is stored with: marked with the dialect that created it (after any hook ran).</summary>
+    internal virtual UploadMetadata StampMetadata(UploadMetadata metadata) => Draft.DraftDialect.UnmarkTusMetadata(metadata);
+
+    /// <summary>Called once the upload exists and before its first bytes are read: the moment for an interim response.</summary>
+    internal virtual ValueTask UploadCreatedAsync(UploadInfo upload, string location) => ValueTask.CompletedTask;
 
     /// <summary>What hooks saw of and asked for this request; made when the first hook runs.</summary>
     internal Hooks.HookRequestState? HookState { get; set; }

@@ -27,6 +27,9 @@ public sealed class TusResponse
     /// <summary>The length of the body; <see langword="null"/> when there is none to announce (HEAD, 204).</summary>
     public long? ContentLength { get; internal set; }
 
+    /// <summary>The upload as the request last saw it (for a dialect that describes it in its own headers), or <see langword="null"/>.</summary>
+    internal Stores.UploadInfo? Upload { get; set; }
+
     /// <summary>Returns a header's value, or <see langword="null"/>.</summary>
     /// <param name="name">The header name, case-insensitive.</param>
     public string? GetHeader(string name)

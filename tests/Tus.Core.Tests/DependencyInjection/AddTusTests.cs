@@ -40,6 +40,10 @@ public sealed class AddTusTests
         ["Tus:Cors:AllowedHeaders"] = "X-One, X-Two",
         ["Tus:Cors:ExposedHeaders:0"] = "X-Three",
         ["Tus:Cors:MaxAge"] = "600",
+        ["Tus:IetfDraft:Enabled"] = "false",
+        ["Tus:IetfDraft:MinSize"] = "10",
+        ["Tus:IetfDraft:MaxAppendSize"] = "65536",
+        ["Tus:IetfDraft:MinAppendSize"] = "1024",
         ["Tus:Hooks:PreHookTimeout"] = "5",
         ["Tus:Hooks:PostHookTimeout"] = "00:02:00",
         ["Tus:Hooks:ProgressInterval"] = "0.25",
@@ -78,6 +82,10 @@ public sealed class AddTusTests
         options.Cors.AllowedHeaders.Should().Equal("X-One", "X-Two");
         options.Cors.ExposedHeaders.Should().Equal("X-Three");
         options.Cors.MaxAge.Should().Be(TimeSpan.FromMinutes(10));
+        options.IetfDraft.Enabled.Should().BeFalse();
+        options.IetfDraft.MinSize.Should().Be(10);
+        options.IetfDraft.MaxAppendSize.Should().Be(65536);
+        options.IetfDraft.MinAppendSize.Should().Be(1024);
         options.Hooks.PreHookTimeout.Should().Be(TimeSpan.FromSeconds(5));
         options.Hooks.PostHookTimeout.Should().Be(TimeSpan.FromMinutes(2));
         options.Hooks.ProgressInterval.Should().Be(TimeSpan.FromMilliseconds(250));
@@ -97,7 +105,7 @@ public sealed class AddTusTests
         var bound = provider.GetRequiredService<IOptions<TusOptions>>().Value;
         var defaults = new TusOptions();
 
-        foreach (var property in typeof(TusOptions).GetProperties().Where(p => p.Name is not nameof(TusOptions.Hooks) and not nameof(TusOptions.Cors)))
+        foreach (var property in typeof(TusOptions).GetProperties().Where(p => p.Name is not nameof(TusOptions.Hooks) and not nameof(TusOptions.Cors) and not nameof(TusOptions.IetfDraft)))
         {
             EveryKey.Keys.Should().Contain("Tus:" + property.Name);
             Differs(property.GetValue(bound), property.GetValue(defaults)).Should().BeTrue(property.Name);
@@ -107,6 +115,12 @@ public sealed class AddTusTests
         {
             EveryKey.Keys.Should().Contain(k => k.StartsWith("Tus:Cors:" + property.Name, StringComparison.Ordinal));
             Differs(property.GetValue(bound.Cors), property.GetValue(defaults.Cors)).Should().BeTrue("Cors." + property.Name);
+        }
+
+        foreach (var property in typeof(TusIetfDraftOptions).GetProperties())
+        {
+            EveryKey.Keys.Should().Contain("Tus:IetfDraft:" + property.Name);
+            Differs(property.GetValue(bound.IetfDraft), property.GetValue(defaults.IetfDraft)).Should().BeTrue("IetfDraft." + property.Name);
         }
 
         // The failure answer is a TusError, set in code rather than configuration.
