@@ -48,6 +48,13 @@ builder.WebHost.UseSockets(o =>
     // the system calls on a busy upload, to save an idle keep-alive connection one 4 KiB block.
     o.WaitForDataBeforeAllocatingBuffer = false;
 });
+// A client that closes or half-closes its connection mid-body: every byte it sent before is read out and kept
+// (Tus.AspNetCore's connection middleware; without it Kestrel drops what it had buffered but not yet handed over).
+if (!settings.DisableKeepReceivedBytes)
+{
+    builder.WebHost.ConfigureKestrel(k => k.ConfigureEndpointDefaults(l => l.KeepReceivedBytesOnDisconnect()));
+}
+
 // The host stops waiting for requests after its shutdown timeout (30 s by default): it must outlast the grace period
 // that storage calls in flight are given, or that period would be cut short.
 builder.Services.Configure<HostOptions>(o =>

@@ -15,6 +15,7 @@ internal static class DisconnectDrainingMiddleware
             using var registration = transportClosed.UnsafeRegister(static state => ((DisconnectDrainingInput)state!).OnTransportClosed(), input);
             connection.Transport = new DuplexPipe(input, transport.Output);
             connection.ConnectionClosed = input.Closed;
+            connection.Features.Set(new ClientFinishedSendingFeature(transportClosed));
             try
             {
                 await next(connection).ConfigureAwait(false);

@@ -34,6 +34,12 @@ internal sealed class KestrelHost : IAsyncDisposable
         var directory = Path.Combine(Path.GetTempPath(), "tus-faults-tests", Guid.NewGuid().ToString("N"));
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
         builder.Logging.ClearProviders();
+        if (Environment.GetEnvironmentVariable("TUS_FAULTS_LOG") is { Length: > 0 } level)
+        {
+            // For investigating a failure: the server's own account of each connection and request on the console.
+            builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(Enum.Parse<LogLevel>(level));
+        }
+
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(System.Net.IPAddress.Loopback, 0, listen =>
         {
             if (keepReceivedBytes)
