@@ -14,7 +14,7 @@ public sealed class CrashRestartTests
     {
         var uploads = Figures.Scale("TUS_FAULTS_UPLOADS", 32);
         var kills = Figures.Scale("TUS_FAULTS_KILLS", 6);
-        const int Length = 4 * 1024 * 1024;
+        const int Length = 8 * 1024 * 1024;
         var directory = Figures.Directory();
         var data = Enumerable.Range(0, uploads).Select(i =>
         {
@@ -81,7 +81,7 @@ public sealed class CrashRestartTests
 
             if (killThisCycle)
             {
-                await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(300, 900)), Ct);
+                await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(300, 700)), Ct);
                 await server.KillAsync();
                 killed++;
                 stop.Cancel();

@@ -29,15 +29,20 @@ internal sealed class KestrelHost : IAsyncDisposable
 
     public HttpClient Client { get; }
 
-    public static async Task<KestrelHost> StartAsync(bool keepReceivedBytes, Action<TusOptions>? options = null)
+    public static async Task<KestrelHost> StartAsync(bool keepReceivedBytes, Action<TusOptions>? options = null, ILoggerProvider? logs = null, string? directory = null)
     {
-        var directory = Path.Combine(Path.GetTempPath(), "tus-faults-tests", Guid.NewGuid().ToString("N"));
+        directory ??= Path.Combine(Path.GetTempPath(), "tus-faults-tests", Guid.NewGuid().ToString("N"));
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
         builder.Logging.ClearProviders();
         if (Environment.GetEnvironmentVariable("TUS_FAULTS_LOG") is { Length: > 0 } level)
         {
             // For investigating a failure: the server's own account of each connection and request on the console.
             builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(Enum.Parse<LogLevel>(level));
+        }
+
+        if (logs is not null)
+        {
+            builder.Logging.AddProvider(logs);
         }
 
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(System.Net.IPAddress.Loopback, 0, listen =>

@@ -25,7 +25,6 @@ public sealed class VanishingClientTests
     public async Task Storm_ClientsVanishMidBody_BytesKeptAndMemoryAndDescriptorsFlat()
     {
         var clients = Figures.Scale("TUS_FAULTS_CLIENTS", 2500);
-        const int Concurrency = 64;
         var directory = Figures.Directory();
         await using var server = await ChildServer.StartAsync(directory, "--read-timeout", "1");
         var body = new byte[Declared];
