@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.IO.Pipelines;
+using System.Runtime.CompilerServices;
 
 namespace Tus.AspNetCore.Transport;
 
@@ -44,12 +45,30 @@ internal sealed class DisconnectDrainingInput : PipeReader
         _closed.CancelAfter(_drainTimeout);
     }
 
-    public override async ValueTask<ReadResult> ReadAsync(CancellationToken cancellationToken = default)
+    public override ValueTask<ReadResult> ReadAsync(CancellationToken cancellationToken = default)
+    {
+        ValueTask<ReadResult> pending;
+        try
+        {
+            pending = _inner.ReadAsync(cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            SignalClosed();
+            throw;
+        }
+
+        // Most reads of a busy connection complete at once: no state machine for those.
+        return pending.IsCompletedSuccessfully ? new ValueTask<ReadResult>(Filter(pending.Result)) : AwaitReadAsync(pending);
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<ReadResult> AwaitReadAsync(ValueTask<ReadResult> pending)
     {
         ReadResult result;
         try
         {
-            result = await _inner.ReadAsync(cancellationToken).ConfigureAwait(false);
+            result = await pending.ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
