@@ -65,7 +65,6 @@ internal sealed class RequestBodyStream : Stream
         CancellationToken releaseRequested,
         CancellationToken leaseLost,
         CancellationToken serverStopping,
-        CancellationToken clientFinishedSending,
         StoreCall? storeCall = null)
     {
         _storeCall = storeCall;
@@ -86,19 +85,22 @@ internal sealed class RequestBodyStream : Stream
         _releaseRegistration = releaseRequested.UnsafeRegister(
             static state =>
             {
-                var (stop, finished) = ((CancellationTokenSource, CancellationToken))state!;
-                if (!finished.IsCancellationRequested)
+                var body = (RequestBodyStream)state!;
+                if (!body.ClientFinishedSending.IsCancellationRequested)
                 {
-                    stop.Cancel();
+                    body._stop.Cancel();
                 }
             },
-            (_stop, clientFinishedSending));
+            this);
 
         // A stop wakes a pending read with CancelPendingRead, never with a token passed to ReadAsync: Kestrel's request
         // body reader stays "reading" after a read cancelled by its token (it resets that state only for a result), so
         // its own drain at the end of the request then fails with "Reading is already in progress" and logs an error.
         _stopRegistration = _stop.Token.UnsafeRegister(static state => ((PipeReader)state!).CancelPendingRead(), reader);
     }
+
+    /// <summary>Fires when the client has finished sending (see <see cref="Http.TusRequest.ClientFinishedSending"/>).</summary>
+    public CancellationToken ClientFinishedSending { get; init; }
 
     private readonly CancellationTokenRegistration _stopRegistration;
     private readonly CancellationTokenRegistration _releaseRegistration;
