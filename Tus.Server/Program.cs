@@ -61,10 +61,24 @@ builder.WebHost.UseSockets(o =>
     // the system calls on a busy upload, to save an idle keep-alive connection one 4 KiB block.
     o.WaitForDataBeforeAllocatingBuffer = false;
 });
-// The IETF draft's 104 (Upload Resumption Supported) needs a way to send an interim response, which ASP.NET Core lacks.
-if (!settings.DisableIetfDraft)
+// Two Kestrel connection middlewares (Tus.AspNetCore), set together because endpoint defaults are one setting:
+// - a client that closes or half-closes its connection mid-body: every byte it sent before is read out and kept
+//   (without it Kestrel drops what it had buffered but not yet handed over);
+// - the IETF draft's 104 (Upload Resumption Supported) needs a way to send an interim response, which ASP.NET Core lacks.
+if (!settings.DisableKeepReceivedBytes || !settings.DisableIetfDraft)
 {
-    builder.WebHost.ConfigureKestrel(o => o.UseTusInterimResponses());
+    builder.WebHost.ConfigureKestrel(k => k.ConfigureEndpointDefaults(listen =>
+    {
+        if (!settings.DisableKeepReceivedBytes)
+        {
+            listen.KeepReceivedBytesOnDisconnect();
+        }
+
+        if (!settings.DisableIetfDraft)
+        {
+            listen.UseTusInterimResponses();
+        }
+    }));
 }
 
 // The host stops waiting for requests after its shutdown timeout (30 s by default): it must outlast the grace period

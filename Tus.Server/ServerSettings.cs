@@ -48,6 +48,7 @@ internal static class ServerSettings
         new("LockTimeout", "--lock-timeout", "TUS_LOCK_TIMEOUT", "10", SettingKind.Duration, "How long a request waits for another one holding the same upload."),
         new("StoreCallTimeout", "--store-call-timeout", "TUS_STORE_CALL_TIMEOUT", "60", SettingKind.Duration, "Abandon a storage call that makes no progress this long (answered 503, lock released; waiting for a slow client does not count)."),
         new("ShutdownGracePeriod", "--shutdown-grace-period", "TUS_SHUTDOWN_GRACE_PERIOD", "10", SettingKind.Duration, "On shutdown, bodies end at once; storage calls still running get this long to finish (0: cancelled at once)."),
+        new("DisableKeepReceivedBytes", "--disable-keep-received-bytes", "TUS_DISABLE_KEEP_RECEIVED_BYTES", "false", SettingKind.Flag, "Do not read out the bytes a client sent before closing or half-closing its connection (they are kept by default)."),
         new("FlushToDisk", "--flush-to-disk", "TUS_FLUSH_TO_DISK", "false", SettingKind.Flag, "Flush every write to disk before answering (slower, survives power loss)."),
         new("DisableDirectWrites", "--disable-direct-writes", "TUS_DISABLE_DIRECT_WRITES", "false", SettingKind.Flag, "File store: write through the page cache only (by default, on Linux, an append past 8 MiB writes the rest around it with O_DIRECT)."),
         new("Locker", "--locker", "TUS_LOCKER", "memory", SettingKind.Text, "How uploads are locked: memory (one server process) or consul (several instances sharing the upload directory or bucket)."),
@@ -303,6 +304,7 @@ internal static class ServerSettings
             ShutdownGracePeriod = ZeroOrMore("ShutdownGracePeriod"),
             FlushToDisk = Flag("FlushToDisk"),
             DisableDirectWrites = Flag("DisableDirectWrites"),
+            DisableKeepReceivedBytes = Flag("DisableKeepReceivedBytes"),
             Locker = Value("Locker").ToLowerInvariant(),
             ConsulAddress = Value("ConsulAddress"),
             ConsulKeyPrefix = Value("ConsulKeyPrefix"),
@@ -527,6 +529,8 @@ internal sealed record ServerConfiguration
     public bool DisableCors { get; init; }
 
     public bool DisableDownload { get; init; }
+
+    public bool DisableKeepReceivedBytes { get; init; }
 
     public bool DisableTermination { get; init; }
 

@@ -3,6 +3,7 @@ using System.Net;
 using System.Security.Claims;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Primitives;
+using Tus.AspNetCore.Transport;
 using Tus.Http;
 
 namespace Tus.AspNetCore.Http;
@@ -27,6 +28,10 @@ internal sealed class HttpContextTusRequest(HttpContext context, string resource
     public override PipeReader Body => _request.BodyReader;
 
     public override CancellationToken Aborted => context.RequestAborted;
+
+    // Kestrel's request features fall back to the connection's, where KeepReceivedBytesOnDisconnect() puts this one.
+    public override CancellationToken ClientFinishedSending =>
+        context.Features.Get<ClientFinishedSendingFeature>()?.Finished ?? CancellationToken.None;
 
     public override ClaimsPrincipal? User => context.User;
 

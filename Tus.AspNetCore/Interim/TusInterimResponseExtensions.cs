@@ -22,14 +22,4 @@ public static class TusInterimResponseExtensions
         });
         return listenOptions;
     }
-
-    /// <summary>Enables interim responses on every endpoint Kestrel listens on (including those from URLs and configuration).</summary>
-    /// <param name="options">Kestrel's options.</param>
-    /// <returns>The options, for chaining.</returns>
-    public static KestrelServerOptions UseTusInterimResponses(this KestrelServerOptions options)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        options.ConfigureEndpointDefaults(listen => listen.UseTusInterimResponses());
-        return options;
-    }
 }

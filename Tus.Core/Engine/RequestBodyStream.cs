@@ -77,7 +77,21 @@ internal sealed class RequestBodyStream : Stream
         _leaseLost = leaseLost;
         _serverStopping = serverStopping;
         _deadline = new CancellationTokenSource(Timeout.InfiniteTimeSpan, time);
-        _stop = CancellationTokenSource.CreateLinkedTokenSource([_deadline.Token, aborted, releaseRequested, leaseLost, serverStopping]);
+        _stop = CancellationTokenSource.CreateLinkedTokenSource([_deadline.Token, aborted, leaseLost, serverStopping]);
+
+        // A release request ends a stale body promptly, except when its client has already finished sending: then the
+        // rest of the body is at the server already, reading it takes no network time, and it is kept. (A client whose
+        // connection broke asks for the offset at once on a new one; its HEAD would otherwise throw those bytes away.)
+        _releaseRegistration = releaseRequested.UnsafeRegister(
+            static state =>
+            {
+                var body = (RequestBodyStream)state!;
+                if (!body.ClientFinishedSending.IsCancellationRequested)
+                {
+                    body._stop.Cancel();
+                }
+            },
+            this);
 
         // A stop wakes a pending read with CancelPendingRead, never with a token passed to ReadAsync: Kestrel's request
         // body reader stays "reading" after a read cancelled by its token (it resets that state only for a result), so
@@ -85,7 +99,11 @@ internal sealed class RequestBodyStream : Stream
         _stopRegistration = _stop.Token.UnsafeRegister(static state => ((PipeReader)state!).CancelPendingRead(), reader);
     }
 
+    /// <summary>Fires when the client has finished sending (see <see cref="Http.TusRequest.ClientFinishedSending"/>).</summary>
+    public CancellationToken ClientFinishedSending { get; init; }
+
     private readonly CancellationTokenRegistration _stopRegistration;
+    private readonly CancellationTokenRegistration _releaseRegistration;
 
     /// <summary>How many bytes were passed on.</summary>
     public long BytesRead { get; private set; }
@@ -381,6 +399,7 @@ internal sealed class RequestBodyStream : Stream
         if (disposing)
         {
             // Waits for a CancelPendingRead in progress: none reaches the reader once the request moved on.
+            _releaseRegistration.Dispose();
             _stopRegistration.Dispose();
             _callerRegistration.Dispose();
             _stop.Dispose();

@@ -83,7 +83,7 @@ internal static class UploadWriter
         using (var call = new StoreCall(context, context.Options.StoreCallTimeout, clientGone: default, held.Lost, sliding: true))
         using (var body = new RequestBodyStream(
             request.Body, allowed, hash, context.Options.ReadTimeout, context.Time,
-            request.Aborted, progress?.Interruption ?? held.ReleaseRequested, held.Lost, context.ServerStopping, call))
+            request.Aborted, progress?.Interruption ?? held.ReleaseRequested, held.Lost, context.ServerStopping, call) { ClientFinishedSending = request.ClientFinishedSending })
         {
             progress?.Start(body);
             try

@@ -59,6 +59,13 @@ public abstract class TusRequest
     /// <summary>Fires when the client disconnects.</summary>
     public abstract CancellationToken Aborted { get; }
 
+    /// <summary>
+    /// Fires when the client has finished sending on its connection (it closed or half-closed it): whatever of the body
+    /// is still unread has already reached the server, so reading it never waits for the network. The engine then reads
+    /// it all, even when another request asks for the upload meanwhile. Never fires by default.
+    /// </summary>
+    public virtual CancellationToken ClientFinishedSending => CancellationToken.None;
+
     /// <summary>The authenticated user, for hooks; <see langword="null"/> when the host has none.</summary>
     public virtual ClaimsPrincipal? User => null;
 

@@ -33,7 +33,7 @@ public sealed class DraftServer : IAsyncDisposable
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         if (interimResponses)
         {
-            builder.WebHost.ConfigureKestrel(o => o.UseTusInterimResponses());
+            builder.WebHost.ConfigureKestrel(k => k.ConfigureEndpointDefaults(l => l.UseTusInterimResponses()));
         }
 
         builder.Logging.ClearProviders();
