@@ -167,7 +167,7 @@ public sealed class TusCorsOptions
 }
 
 /// <summary>
-/// The IETF resumable-upload draft (draft-ietf-httpbis-resumable-upload, interop versions 3 to 8), served by the same
+/// The IETF resumable-upload draft (draft-ietf-httpbis-resumable-upload, interop versions 3 to 9), served by the same
 /// engine, store, locker and hooks as tus 1.0; a request speaks it by sending <c>Upload-Draft-Interop-Version</c>.
 /// The limits below are announced in <c>Upload-Limit</c> and enforced on draft requests only; <see cref="TusOptions.MaxSize"/>
 /// (as <c>max-size</c>) and <see cref="TusOptions.Expiration"/> (as <c>max-age</c>) apply to both protocols.

@@ -42,7 +42,7 @@ internal static class ServerSettings
         new("DisableDownload", "--disable-download", "TUS_DISABLE_DOWNLOAD", "false", SettingKind.Flag, "Do not serve finished uploads with GET."),
         new("DisableTermination", "--disable-termination", "TUS_DISABLE_TERMINATION", "false", SettingKind.Flag, "Do not let clients delete uploads (termination extension)."),
         new("DisableConcatenation", "--disable-concatenation", "TUS_DISABLE_CONCATENATION", "false", SettingKind.Flag, "Do not accept partial and final uploads (concatenation extension)."),
-        new("DisableIetfDraft", "--disable-ietf-draft", "TUS_DISABLE_IETF_DRAFT", "false", SettingKind.Flag, "Serve tus 1.0 only, not the IETF resumable-upload draft (interop versions 3-8) beside it."),
+        new("DisableIetfDraft", "--disable-ietf-draft", "TUS_DISABLE_IETF_DRAFT", "false", SettingKind.Flag, "Serve tus 1.0 only, not the IETF resumable-upload draft (interop versions 3-9) beside it."),
         new("Expiration", "--expiration", "TUS_EXPIRATION", "", SettingKind.Duration, "Remove unfinished uploads this long after their last write; empty or 0 means never."),
         new("ReadTimeout", "--read-timeout", "TUS_READ_TIMEOUT", "60", SettingKind.Duration, "End a request whose body stays silent this long (what arrived is kept)."),
         new("LockTimeout", "--lock-timeout", "TUS_LOCK_TIMEOUT", "10", SettingKind.Duration, "How long a request waits for another one holding the same upload."),

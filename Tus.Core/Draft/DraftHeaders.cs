@@ -14,8 +14,12 @@ internal static class DraftHeaders
     /// <summary>The oldest interop version served: draft -01, the first that tusd and Apple's first client speak.</summary>
     public const int OldestVersion = 3;
 
-    /// <summary>The newest interop version served: drafts -09 to -12 (the text read was the editor's copy after -11).</summary>
-    public const int NewestVersion = 8;
+    /// <summary>
+    /// The newest interop version served. The newest text found (the editor's copy following -11) defines 8; draft -12
+    /// is announced as interop 9, whose text could not be found here, so 9 is served with the rules of 8 (the same
+    /// headers, media type, limits and problem types) and answered as 9.
+    /// </summary>
+    public const int NewestVersion = 9;
 
     /// <summary>Interop 3 (draft -01) says <c>Upload-Incomplete</c>; from 4 (draft -02) the inverse, <c>Upload-Complete</c>.</summary>
     public static bool UsesIncomplete(int version) => version == 3;

@@ -6,9 +6,9 @@ namespace Tus.Draft.Tests;
 /// <summary>How each interop version spells things, and one-call requests over <see cref="RawHttp"/>.</summary>
 public static class Draft
 {
-    public static TheoryData<int> Versions => [3, 4, 5, 6, 7, 8];
+    public static TheoryData<int> Versions => [3, 4, 5, 6, 7, 8, 9];
 
-    public static TheoryData<int> VersionsWithLimitsAndProblems => [6, 7, 8];
+    public static TheoryData<int> VersionsWithLimitsAndProblems => [6, 7, 8, 9];
 
     public static CancellationToken Ct => TestContext.Current.CancellationToken;
 
