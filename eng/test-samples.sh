@@ -168,6 +168,7 @@ restored() {
   done
 }
 
+empty_sha256=e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855   # S3 signs the body's hash
 payload="$work/payload.bin"
 head -c $((1536 * 1024 + 7)) /dev/urandom >"$payload"
 filename_metadata="filename $(printf 'photo.jpg' | base64 -w0)"
@@ -260,7 +261,8 @@ fullstack_publish() {
 
 # fullstack_run LABEL: the checks of one run of the native app, configured by the TUS_* variables already exported.
 fullstack_run() {
-  local label="$1" dir="$work/fullstack-${1//[^a-z0-9]/-}" log headers="$work/headers" body="$work/body" id
+  local label="$1" slug="${1,,}" dir log headers="$work/headers" body="$work/body" id
+  dir="$work/fullstack-${slug//[^a-z0-9]/-}"
   log="$dir.log"
   check "FullStack native ($label): starts" start_app "$dir" "$log" "$native/FullStack" || return 0
 
@@ -290,6 +292,20 @@ fullstack_run() {
   check "FullStack native ($label): an upload with a filename completes (POST, 2 PATCH, HEAD) and reads back with GET" accepted || true
   id="${upload_url##*/}"
 
+  # Straight from the storage, not through the app: the upload is where the configured store keeps it.
+  in_store() {
+    if [[ "$TUS_STORE" == s3 ]]; then
+      curl -sS -o "$body" -w '%{http_code}' "$TUS_S3_ENDPOINT/$TUS_S3_BUCKET/$TUS_S3_OBJECT_PREFIX$id" \
+        --aws-sigv4 "aws:amz:$TUS_S3_REGION:s3" --user "$TUS_S3_ACCESS_KEY:$TUS_S3_SECRET_KEY" \
+        -H "x-amz-content-sha256: $empty_sha256" >"$work/status" || { echo "GET from S3 failed"; return 1; }
+      expect "GET s3://$TUS_S3_BUCKET/$TUS_S3_OBJECT_PREFIX$id" "$(cat "$work/status")" 200 || return 1
+      cmp "$payload" "$body" || { echo "the object in the bucket differs from the file sent"; return 1; }
+    else
+      cmp "$payload" "$dir/$TUS_UPLOAD_DIR/$id" || { echo "$TUS_UPLOAD_DIR/$id differs from the file sent"; return 1; }
+    fi
+  }
+  check "FullStack native ($label): the bytes are in the store ($TUS_STORE)" in_store || true
+
   post_finish_logged() {
     local deadline=$((SECONDS + 10))
     until grep -q "Upload $id finished: photo.jpg, $(stat -c %s "$payload") bytes" "$log"; do
@@ -316,6 +332,16 @@ if check "FullStack: publishes as a native executable (Native AOT, $rid) without
   # 1. On disk, locked in memory.
   TUS_STORE=file TUS_LOCKER=memory TUS_UPLOAD_DIR=data fullstack_run "file store, memory locker"
 
+  # The locker really is Consul when asked: with no agent at the address, the start-up check stops the app.
+  no_consul() {
+    local log="$work/fullstack-no-consul.log" rc=0
+    (cd "$work" && TUS_LOCKER=consul TUS_CONSUL_ADDRESS=http://127.0.0.1:9 timeout 60 "$native/FullStack" --urls http://127.0.0.1:0) >"$log" 2>&1 || rc=$?
+    ((rc != 0 && rc != 124)) || { cat "$log"; echo "expected the app to stop at start-up (exit $rc)"; return 1; }
+    grep -qi consul "$log" || { cat "$log"; echo "the start-up failure does not name Consul"; return 1; }
+    ! grep -q 'Now listening on' "$log" || { echo "the app listened although Consul cannot be reached"; return 1; }
+  }
+  check "FullStack native (Consul locker, no agent): refuses to start, naming Consul" no_consul || true
+
   # 2. In S3 (Ceph RGW), locked in Consul.
   consul_address="${TUS_CONSUL_ADDRESS:-${CONSUL_HTTP_ADDR:-}}"
   missing=()
@@ -335,7 +361,7 @@ if check "FullStack: publishes as a native executable (Native AOT, $rid) without
     # The bucket, created with one signed request (curl signs with AWS SigV4; S3 wants the body's hash, here empty).
     bucket_status="$(curl -sS -o "$work/bucket" -w '%{http_code}' -X PUT "$TUS_S3_ENDPOINT/$bucket" \
       --aws-sigv4 "aws:amz:$region:s3" --user "$TUS_S3_ACCESS_KEY:$TUS_S3_SECRET_KEY" \
-      -H 'x-amz-content-sha256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855' || true)"
+      -H "x-amz-content-sha256: $empty_sha256" || true)"
     if [[ "$bucket_status" != 200 && "$bucket_status" != 409 ]]; then
       not_ok "FullStack native ($label): starts" "creating bucket $bucket answered ${bucket_status:-nothing}: $(cat "$work/bucket" 2>/dev/null)"
     else

@@ -10,6 +10,7 @@ using Contoso.Uploads;
 
 var builder = WebApplication.CreateSlimBuilder(args);
 var settings = builder.Configuration;
+builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);   // one line per request is the access log's job
 
 // Kestrel: keep every byte a client sent before it dropped its connection, and send the IETF draft's 104 responses.
 // Both are connection middlewares of Tus.AspNetCore, set in one ConfigureEndpointDefaults (a second would replace it).
