@@ -349,7 +349,7 @@ if check "FullStack: publishes as a native executable (Native AOT, $rid) without
   [[ -n "$consul_address" ]] || missing+=("no Consul agent (TUS_CONSUL_ADDRESS or CONSUL_HTTP_ADDR)")
   label="S3 store, Consul locker"
   if ((${#missing[@]})); then
-    reason="$(IFS=';'; echo "${missing[*]}") (eng/services/ceph.sh and consul.sh start them)"
+    reason="$(printf '%s; ' "${missing[@]}")(eng/services/ceph.sh and consul.sh start them)"
     if [[ "${CI:-}" == true ]]; then
       not_ok "FullStack native ($label)" "$reason; CI must provide every service"
     else
