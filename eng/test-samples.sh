@@ -264,7 +264,7 @@ fullstack_run() {
   local label="$1" slug="${1,,}" dir log headers="$work/headers" body="$work/body" id
   dir="$work/fullstack-${slug//[^a-z0-9]/-}"
   log="$dir.log"
-  check "FullStack native ($label): starts" start_app "$dir" "$log" "$native/FullStack" || return 0
+  check "FullStack native ($label): starts" start_app "$dir" "$log" "$native/FullStack" || { stop_app; return 0; }
 
   no_filename() {
     curl -sS -o "$body" -D "$headers" -X POST "$base_url/files/" -H 'Tus-Resumable: 1.0.0' -H 'Upload-Length: 10' \
