@@ -195,11 +195,12 @@ else
   say "    eng/publish-native.sh failed (see the log)"
 fi
 
-# 4b. The third-party sample (samples/InMemoryStore) against the libraries just packed into the local feed; its trx
-#     is counted below.
-step "eng/test-sample.sh"
-bash "$root/eng/test-sample.sh" --results "$results/InMemoryStore.Sample" || dotnet_rc=$?
-report_trx "samples/InMemoryStore" "$results/InMemoryStore.Sample"
+# 4b. The samples against the libraries just packed into the local feed (eng/test-samples.sh): InMemoryStore's trx and
+#     the TAP file of the MinimalApp and native FullStack checks are counted below.
+step "eng/test-samples.sh"
+bash "$root/eng/test-samples.sh" --results "$results/Samples" || dotnet_rc=$?
+report_trx "samples/InMemoryStore" "$results/Samples/InMemoryStore"
+report_tap "samples/MinimalApp, samples/FullStack (native)" "$results/Samples/samples.tap"
 
 # 5. One summary over every trx file and the node runner's counts.
 passed=0 failed=0 skipped=0
@@ -218,9 +219,9 @@ while IFS= read -r -d '' trx; do
   skipped=$((skipped + $(counter total "$counters") - $(counter executed "$counters")))
 done < <(find "$results" -name '*.trx' -print0)
 
-tap_count() { # tap_count NAME -> the sum of N over the "# NAME N" lines of the node runs' TAP summaries
+tap_count() { # tap_count NAME -> the sum of N over the "# NAME N" lines of the node runs' and the samples' TAP summaries
   local value total=0 tap
-  for tap in "$results/e2e.tap" "$results/e2e-native.tap"; do
+  for tap in "$results/e2e.tap" "$results/e2e-native.tap" "$results/Samples/samples.tap"; do
     value="$(sed -n "s/^# $1 \([0-9]*\)$/\1/p" "$tap" 2>/dev/null | tail -n 1)"
     total=$((total + ${value:-0}))
   done
