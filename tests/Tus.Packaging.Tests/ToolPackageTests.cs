@@ -46,7 +46,7 @@ public sealed partial class ToolPackageTests(PackedLibraries packed) : IClassFix
 
             var help = await RunAsync(command, ["--help"], work.FullName, TimeSpan.FromMinutes(1));
             help.ExitCode.Should().Be(0, help.Output);
-            help.Output.Should().Contain("--upload-dir").And.Contain("--port");
+            help.Output.Should().Contain("--upload-dir").And.Contain("--port").And.Contain("tus-server [options]");
 
             var uploads = Path.Combine(work.FullName, "uploads");
             var start = new ProcessStartInfo(command, ["--host", "127.0.0.1", "--port", "0", "--upload-dir", uploads])
