@@ -94,6 +94,7 @@ internal static class ServerSettings
         text.AppendLine();
         text.AppendLine("Usage: dotnet run --project Tus.Server -- [options]");
         text.AppendLine("       dotnet Tus.Server.dll [options]");
+        text.AppendLine("       tus-server [options]   (the native executable, or the .NET tool Tus.Server)");
         text.AppendLine();
         text.AppendLine("Each setting comes from appsettings.json (section \"Tus\", key as shown), the environment variable, or the");
         text.AppendLine("option; later sources win. Durations are seconds (60), with a unit (500ms, 90s, 15m, 2h, 7d), or d.hh:mm:ss.");
