@@ -62,6 +62,11 @@ internal static partial class Log
     [LoggerMessage(21, LogLevel.Debug, "{Method} {Path} refused with {StatusCode} {Code}")]
     public static partial void RequestFailed(ILogger logger, string method, string path, int statusCode, string code);
 
+    // The store refused what the client asked for (a quota, say): the client's own limit, not a failure of the server's,
+    // so no stack trace and no warning, but visible by default because an operator wants to know a quota is biting.
+    [LoggerMessage(24, LogLevel.Information, "Store refused {Method} {Path}: {StatusCode} {Code} ({Detail})")]
+    public static partial void StoreRefused(ILogger logger, string method, string path, int statusCode, string code, string detail);
+
     [LoggerMessage(22, LogLevel.Debug, "Write to {UploadId} started at offset {Offset}")]
     public static partial void WriteStarted(ILogger logger, string uploadId, long offset);
 

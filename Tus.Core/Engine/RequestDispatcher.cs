@@ -78,7 +78,15 @@ internal static class RequestDispatcher
         }
         catch (Exception exception) when (Responses.MapStoreException(exception) is { } error)
         {
-            Log.StoreFailure(context.Logger, exception, method, request.ResourcePath, error.Code);
+            if (error.StatusCode < 500)
+            {
+                Log.StoreRefused(context.Logger, method, request.ResourcePath, error.StatusCode, error.Code, exception.Message);
+            }
+            else
+            {
+                Log.StoreFailure(context.Logger, exception, method, request.ResourcePath, error.Code);
+            }
+
             return response.Fail(error, withBody: !isHead);
         }
         catch (Exception exception)

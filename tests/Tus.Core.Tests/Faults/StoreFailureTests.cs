@@ -126,4 +126,19 @@ public sealed class StoreFailureTests
 
         harness.Logger.Entries.Should().Contain(e => e.Contains("SECRET", StringComparison.Ordinal), "the details go to the log");
     }
+
+    [Fact]
+    public async Task Post_StoreRefusesWithAClientError_LogsItsDetailAtInformationWithoutAStackTrace()
+    {
+        using var harness = FaultHarness.Create();
+        harness.Store.Before = (method, _) => method == "Create" ? throw new QuotaExceededException(Secret) : ValueTask.CompletedTask;
+
+        var response = await harness.SendAsync(new TestRequest("POST").Header("Upload-Length", "20"));
+
+        response.StatusCode.Should().Be(413);
+        var entry = harness.Logger.Entries.Should().ContainSingle(e => e.Contains("SECRET", StringComparison.Ordinal)).Subject;
+        entry.Should().StartWith("Information: Store refused POST").And.Contain("413 ERR_QUOTA_EXCEEDED")
+            .And.NotContain(Environment.NewLine, "a client's own limit is logged without a stack trace");
+        harness.Logger.Entries.Should().NotContain(e => e.StartsWith("Warning", StringComparison.Ordinal) || e.StartsWith("Error", StringComparison.Ordinal));
+    }
 }
