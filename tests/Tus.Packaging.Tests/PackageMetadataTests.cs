@@ -84,7 +84,7 @@ public sealed class PackageMetadataTests(PackedLibraries packed) : IClassFixture
 
             var hasSourceLink = pdb.GetCustomDebugInformation(EntityHandle.ModuleDefinition)
                 .Any(h => pdb.GetGuid(pdb.GetCustomDebugInformation(h).Kind) == SourceLinkKind);
-            if (Git.OriginUrl(packed.Root) is not null)
+            if (Git.ServerOriginUrl(packed.Root) is { } origin && Git.SourceLinkKnowsHost(origin))
             {
                 hasSourceLink.Should().BeTrue($"{id} ({framework}) maps its sources to the commit in origin (SourceLink)");
             }
@@ -96,7 +96,7 @@ public sealed class PackageMetadataTests(PackedLibraries packed) : IClassFixture
     public void Package_Repository_IsTheCommitPackedAndOriginOnlyWhenThereIsOne(string id)
     {
         var repository = Nuspec.Read(Library(id).Path).Element("repository");
-        var origin = Git.OriginUrl(packed.Root);
+        var origin = Git.ServerOriginUrl(packed.Root);
 
         repository.Should().NotBeNull($"{id} records the commit it was built from");
         var commit = repository!.Attribute("commit")?.Value;
@@ -107,10 +107,10 @@ public sealed class PackageMetadataTests(PackedLibraries packed) : IClassFixture
         var projectUrl = Nuspec.Read(Library(id).Path).Value("projectUrl");
         if (origin is null)
         {
-            url.Should().BeNull("a clone without an origin remote has no repository URL, and none is invented");
+            url.Should().BeNull("a clone whose origin is missing or a local path has no repository URL, and none is invented");
             projectUrl.Should().BeNull();
         }
-        else
+        else if (origin.StartsWith("http", StringComparison.Ordinal))
         {
             url.Should().Be(origin);
             if (origin.StartsWith("https://", StringComparison.Ordinal))
@@ -172,6 +172,35 @@ internal static class Git
         var (exitCode, output) = Run(root, "remote", "get-url", "origin");
         return exitCode == 0 && output.Trim() is { Length: > 0 } url ? url : null;
     }
+
+    /// <summary>
+    /// The origin URL when it names a server (http, https or ssh), which a package's repository URL and SourceLink can
+    /// point at; null when there is no origin or it is a local path (a clone of a clone, as CI makes).
+    /// </summary>
+    public static string? ServerOriginUrl(string root)
+    {
+        var url = OriginUrl(root);
+        if (url is null)
+        {
+            return null;
+        }
+
+        if (Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" or "ssh")
+        {
+            return url;
+        }
+
+        // scp-like ssh: user@host:path
+        var at = url.IndexOf('@', StringComparison.Ordinal);
+        var colon = url.IndexOf(':', StringComparison.Ordinal);
+        return at > 0 && colon > at && !url.StartsWith('/') ? url : null;
+    }
+
+    /// <summary>Whether the SDK's SourceLink has a provider for the URL's host (others get no source mapping).</summary>
+    public static bool SourceLinkKnowsHost(string url) =>
+        SourceLinkHosts.Any(host => url.Contains(host, StringComparison.OrdinalIgnoreCase));
+
+    private static readonly string[] SourceLinkHosts = ["github.com", "gitlab.com", "bitbucket.org", "dev.azure.com", "visualstudio.com"];
 
     public static (int ExitCode, string Output) Run(string root, params string[] args)
     {
