@@ -22,6 +22,24 @@ internal static class Observability
 
     private static readonly string[] Sources = ["Tus.*", "Microsoft.AspNetCore"];
 
+    /// <summary>
+    /// What <c>--version</c> prints after the name: the version, the commit it was built from (when the build knew it),
+    /// whether this is the native (AOT) or the JIT build, the runtime and the platform.
+    /// </summary>
+    public static string BuildDescription
+    {
+        get
+        {
+            var informational = typeof(Observability).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion;
+            var plus = informational?.IndexOf('+', StringComparison.Ordinal) ?? -1;
+            var commit = plus >= 0 ? informational![(plus + 1)..] : null;
+            var build = System.Runtime.CompilerServices.RuntimeFeature.IsDynamicCodeSupported ? "JIT" : "native AOT";
+            var runtime = System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription;
+            var platform = System.Runtime.InteropServices.RuntimeInformation.RuntimeIdentifier;
+            return $"{Version} ({(commit is { Length: > 0 } ? "commit " + commit[..Math.Min(12, commit.Length)] + ", " : "")}{build}, {runtime}, {platform})";
+        }
+    }
+
     public static string Version { get; } =
         typeof(Observability).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0]
         ?? typeof(Observability).Assembly.GetName().Version?.ToString()

@@ -6,7 +6,7 @@ using Tus.Server.Hooks;
 
 if (args.Contains("--version"))
 {
-    Console.Out.WriteLine("tus-server " + Observability.Version);
+    Console.Out.WriteLine("tus-server " + Observability.BuildDescription);
     return 0;
 }
 

@@ -110,7 +110,7 @@ public sealed partial class ObservabilityTests
         var (exitCode, stdout, _) = await ServerProcess.RunToExitAsync(["--version"]);
 
         exitCode.Should().Be(0);
-        stdout.Trim().Should().MatchRegex(@"^tus-server \d+\.\d+\.\d+");
+        stdout.Trim().Should().MatchRegex(@"^tus-server \d+\.\d+\.\d+\S* \((commit [0-9a-f]+, )?JIT, \.NET [^,]+, [a-z0-9-]+\)$", "the JIT build names itself, its runtime and platform");
     }
 
     [Fact]
