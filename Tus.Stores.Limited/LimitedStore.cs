@@ -167,15 +167,23 @@ public sealed partial class LimitedStore : ITusStore, ITusQuota, IAsyncDisposabl
                 : $"its {charge} bytes do not fit in the {Free()} bytes left of {_maxTotalBytes}");
         }
 
+        UploadInfo created;
         try
         {
-            return await _inner.CreateAsync(upload, cancellationToken).ConfigureAwait(false);
+            created = await _inner.CreateAsync(upload, cancellationToken).ConfigureAwait(false);
         }
         catch when (reserved)
         {
             Ledger.Remove(upload.Id);
             throw;
         }
+
+        if (reserved)
+        {
+            Ledger.CreationStored(upload.Id);
+        }
+
+        return created;
     }
 
     /// <inheritdoc />

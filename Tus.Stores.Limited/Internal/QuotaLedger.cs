@@ -62,11 +62,24 @@ internal sealed class QuotaLedger(long? maxTotalBytes, int? maxUnfinished, bool 
                 return Refusal.TotalBytes;
             }
 
-            _entries[id] = new Entry { Charge = charge, Unfinished = unfinished, LastActivity = now, Version = ++_version };
+            _entries[id] = new Entry { Charge = charge, Unfinished = unfinished, LastActivity = now, Version = ++_version, Creating = true };
             _chargedBytes += charge;
             _unfinished += unfinished ? 1 : 0;
             reserved = true;
             return Refusal.None;
+        }
+    }
+
+    /// <summary>Marks a reserved creation as stored: from now on a listing sees the upload.</summary>
+    public void CreationStored(string id)
+    {
+        lock (_gate)
+        {
+            if (_entries.TryGetValue(id, out var entry))
+            {
+                entry.Creating = false;
+                entry.Version = ++_version;
+            }
         }
     }
 
@@ -258,10 +271,11 @@ internal sealed class QuotaLedger(long? maxTotalBytes, int? maxUnfinished, bool 
                 };
             }
 
-            // Created here while the listing ran (and not listed yet), or still being written: kept as this process knows them.
+            // Created here while the listing ran (and not listed yet), still being created (reserved before the listing began,
+            // stored after it passed), or still being written: kept as this process knows them.
             foreach (var (id, entry) in _entries)
             {
-                if (!fresh.ContainsKey(id) && (entry.Version > startVersion || entry.InFlight > 0))
+                if (!fresh.ContainsKey(id) && (entry.Version > startVersion || entry.Creating || entry.InFlight > 0))
                 {
                     fresh[id] = entry;
                 }
@@ -332,5 +346,8 @@ internal sealed class QuotaLedger(long? maxTotalBytes, int? maxUnfinished, bool 
         public bool Unfinished;
         public DateTimeOffset LastActivity;
         public long Version;
+
+        /// <summary>Reserved, and the wrapped store's creation has not returned yet.</summary>
+        public bool Creating;
     }
 }
