@@ -4,6 +4,9 @@
 # writes bench/results/latest.{md,svg,csv} (--quick: bench/results/quick.*, one round at smaller sizes).
 #   bash bench/run.sh [--quick] [--rounds N (default 5)] [--only single,chunked,small,small-cwu,many]
 #                     [--servers tus,native,node,floor] [--no-native] [--tus-env KEY=VALUE]...
+#                     [--data-dir DIR] [--name NAME]
+# --data-dir: where every server's upload directory is made (default: the temporary directory). The filesystem matters
+# for small uploads, each of which creates files: see bench/README.md. --name: the results' file name (default latest).
 # The native build (eng/publish-native.sh, Native AOT) runs beside the JIT build unless --no-native.
 # Needs the .NET 10 SDK, Node >= 20.19 with npm. Loopback only; takes about 10-15 minutes (--quick: about 1 minute).
 set -euo pipefail
@@ -14,13 +17,26 @@ exec </dev/null
 
 args=()
 native=1
-for arg in "$@"; do
-  case "$arg" in
+data_dir="${TMPDIR:-/tmp}"
+while (($#)); do
+  case "$1" in
     --tus) args+=(--servers tus) ;;
     --no-native) native=0 ;;
-    *) args+=("$arg") ;;
+    --data-dir) data_dir="$2"; shift ;;
+    *) args+=("$1") ;;
   esac
+  shift
 done
+mkdir -p "$data_dir"
+export TMPDIR="$(cd "$data_dir" && pwd)"
+# Named in the results: on ext4 without a journal, creating a file after many deletions scans for recently deleted
+# inodes, which can cost more CPU than the server itself spends on a small upload.
+read -r data_source data_fstype < <(findmnt -n -o SOURCE,FSTYPE -T "$TMPDIR" 2>/dev/null || echo "? ?")
+data_fs="$data_fstype"
+if [[ "$data_fstype" == ext4 ]]; then
+  if compgen -G "/proc/fs/jbd2/$(basename "$data_source")-*" >/dev/null; then data_fs="ext4 (journal)"; else data_fs="ext4 (no journal)"; fi
+fi
+export BENCH_DATA_FS="$TMPDIR on $data_fs"
 
 # 1. The peer, from npm, exactly as locked (the lock file carries no download addresses).
 node="$bench/node"

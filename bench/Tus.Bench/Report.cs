@@ -61,7 +61,7 @@ internal sealed class Report(IReadOnlyList<Scenario> scenarios, IReadOnlyList<Se
         var rounds = runs.Count == 0 ? 0 : runs.Max(r => r.Round);
         md.AppendLine(CultureInfo.InvariantCulture, $"# Benchmarks{(options.Quick ? " (quick smoke run: smaller sizes, one round)" : "")}");
         md.AppendLine();
-        md.AppendLine(CultureInfo.InvariantCulture, $"{DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC · commit {Env("BENCH_COMMIT")} · {Environment.ProcessorCount} cores, {MemoryGiB():F0} GiB · {RuntimeInformation.FrameworkDescription} · Node {Env("BENCH_NODE_VERSION")} · {Env("BENCH_PEER_VERSIONS")} · {rounds} round(s), servers interleaved, each started fresh per run on 127.0.0.1");
+        md.AppendLine(CultureInfo.InvariantCulture, $"{DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC · commit {Env("BENCH_COMMIT")} · {Environment.ProcessorCount} cores, {MemoryGiB():F0} GiB · {RuntimeInformation.FrameworkDescription} · Node {Env("BENCH_NODE_VERSION")} · {Env("BENCH_PEER_VERSIONS")} · {rounds} round(s), servers interleaved, each started fresh per run on 127.0.0.1 · upload directories in {Env("BENCH_DATA_FS")}");
         if (options.TusEnvironment.Count > 0)
         {
             md.AppendLine();
