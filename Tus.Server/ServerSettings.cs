@@ -77,6 +77,56 @@ internal static class ServerSettings
         new("AccessLog", "--access-log", "TUS_ACCESS_LOG", "false", SettingKind.Flag, "Log one line per HTTP request (category Tus.Server.AccessLog): address, method, path, status, bytes, time."),
     ];
 
+    /// <summary>Settings that hold a comma-separated list, which appsettings.json may also give as a JSON array.</summary>
+    private static readonly HashSet<string> ListKeys = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "CorsOrigins", "HooksEnabledEvents", "HooksHttpForwardHeaders",
+    };
+
+    /// <summary>A list setting given as a JSON array (<c>"CorsOrigins": ["https://a", "https://b"]</c>), comma-joined.</summary>
+    private static string? ListValue(IConfiguration configuration, Setting setting)
+    {
+        if (!ListKeys.Contains(setting.Key))
+        {
+            return null;
+        }
+
+        var items = configuration.GetSection(setting.ConfigurationKey).GetChildren().Select(c => c.Value).OfType<string>().ToList();
+        return items.Count == 0 ? null : string.Join(',', items);
+    }
+
+    /// <summary>
+    /// A misspelt key, or an object where a value belongs, would otherwise be ignored without a word, leaving the setting
+    /// at its default (for CORS: any origin), so both are refused like an unknown flag.
+    /// </summary>
+    private static void CheckSectionShape(IConfiguration configuration, List<string> errors)
+    {
+        foreach (var child in configuration.GetSection(Section).GetChildren())
+        {
+            var setting = All.FirstOrDefault(s => string.Equals(s.Key, child.Key, StringComparison.OrdinalIgnoreCase));
+            if (setting is null)
+            {
+                errors.Add($"{Section}:{child.Key}: unknown setting (run with --help to see every setting)");
+                continue;
+            }
+
+            var children = child.GetChildren().ToList();
+            if (children.Count == 0)
+            {
+                continue;
+            }
+
+            if (!ListKeys.Contains(setting.Key))
+            {
+                errors.Add($"{Section}:{child.Key}: expected a single value, found a list or an object");
+            }
+            else if (children.Any(c => c.Value is null))
+            {
+                errors.Add($"{Section}:{child.Key}: expected a list of strings");
+            }
+        }
+    }
+
     /// <summary>Maps each flag to its configuration key, for <c>AddCommandLine</c>.</summary>
     public static Dictionary<string, string> SwitchMappings() =>
         All.ToDictionary(s => s.Flag, s => s.ConfigurationKey, StringComparer.OrdinalIgnoreCase);
@@ -186,10 +236,11 @@ internal static class ServerSettings
     public static (ServerConfiguration? Configuration, List<string> Errors) Read(IConfiguration configuration)
     {
         var errors = new List<string>();
+        CheckSectionShape(configuration, errors);
         string Value(string key)
         {
             var setting = Get(key);
-            var value = configuration[setting.ConfigurationKey];
+            var value = configuration[setting.ConfigurationKey] ?? ListValue(configuration, setting);
             return string.IsNullOrWhiteSpace(value) ? setting.Default : value.Trim();
         }
 

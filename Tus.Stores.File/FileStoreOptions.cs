@@ -17,7 +17,8 @@ public sealed class FileStoreOptions
 
     /// <summary>
     /// When <see langword="true"/>, written data and info files are flushed to the disk (fsync) before a call returns,
-    /// so an acknowledged offset survives a power loss, at the price of slower writes. When <see langword="false"/>,
+    /// and on Linux so is the directory after an info file is created or replaced (a new upload's names are directory
+    /// entries), so an acknowledged upload and offset survive a power loss, at the price of slower writes. When <see langword="false"/>,
     /// the operating system writes them back on its own schedule: a crash of the process loses nothing, a power loss
     /// can. Default: <see langword="false"/>.
     /// </summary>

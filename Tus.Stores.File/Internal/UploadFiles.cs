@@ -158,7 +158,8 @@ internal sealed class UploadFiles
         return (document, offset.Value);
     }
 
-    /// <summary>Replaces the info file atomically: writes a temporary file, flushes it, then renames it over the old one.</summary>
+    /// <summary>Replaces the info file atomically: writes a temporary file, flushes it, then renames it over the old one
+    /// (and with <paramref name="flushToDisk"/> flushes the directory, so that the new name survives a power loss).</summary>
     /// <exception cref="StorageFullException">The disk is full.</exception>
     public void WriteInfo(UploadInfoDocument document, bool flushToDisk)
     {
@@ -173,6 +174,11 @@ internal sealed class UploadFiles
             }
 
             File.Move(tempPath, InfoPath, overwrite: true);
+            if (flushToDisk)
+            {
+                // The rename, and at creation the data file's new name, are entries of the directory: durable only once it is flushed.
+                DirectorySync.Flush(_directory);
+            }
         }
         catch (Exception e)
         {

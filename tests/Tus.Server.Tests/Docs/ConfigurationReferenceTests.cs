@@ -22,6 +22,7 @@ public sealed partial class ConfigurationReferenceTests
     {
         "--project", "--global", "--add-source", "--prerelease", "--tool-path", "--source", "--data-binary",
         "--now", "--system", "--user-group", "--home-dir", "--shell",
+        "--data-dir", "--name", // bench/run.sh
     };
 
     [Fact]
