@@ -160,14 +160,19 @@ app.Lifetime.ApplicationStarted.Register(() =>
     }
 });
 
+// Kestrel endpoints from configuration (HTTPS, Unix sockets) replace --host and --port; a failure to listen names them.
+var listenTarget = app.Configuration.GetSection("Kestrel:Endpoints").GetChildren().Any()
+    ? "the Kestrel endpoints configured (Kestrel:Endpoints)"
+    : settings.ListenUrl;
 try
 {
     await app.RunAsync().ConfigureAwait(false);
 }
 catch (IOException ex)
 {
-    // Most often the port is taken: say so without a stack trace, and exit like any other reason the server cannot start.
-    await Console.Error.WriteLineAsync($"tus-server: cannot listen on {settings.ListenUrl}: {ex.Message}").ConfigureAwait(false);
+    // Most often the port is taken, or a configured certificate cannot be read: say so without a stack trace, and exit
+    // like any other reason the server cannot start.
+    await Console.Error.WriteLineAsync($"tus-server: cannot listen on {listenTarget}: {ex.Message}").ConfigureAwait(false);
     return 2;
 }
 catch (InvalidOperationException ex) when (ex.Message.StartsWith("tus cannot start", StringComparison.Ordinal))

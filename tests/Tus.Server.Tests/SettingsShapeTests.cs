@@ -62,4 +62,20 @@ public sealed class SettingsShapeTests
         stderr.Should().Contain("Tus:UploadDirectory: unknown setting");
         stderr.Should().NotContain("   at ");
     }
+
+    [Fact]
+    public async Task KestrelEndpointWithAnUnreadableCertificate_ExitsWith2AndNamesTheConfiguredEndpoints()
+    {
+        var missing = Path.Combine(Path.GetTempPath(), "tus-missing-" + Guid.NewGuid().ToString("N"));
+        var (exitCode, _, stderr) = await ServerProcess.RunToExitAsync(["--upload-dir", ServerProcess.NewDirectory()], new Dictionary<string, string>
+        {
+            ["Kestrel__Endpoints__Https__Url"] = "https://127.0.0.1:0",
+            ["Kestrel__Endpoints__Https__Certificate__Path"] = missing + ".pem",
+            ["Kestrel__Endpoints__Https__Certificate__KeyPath"] = missing + ".key",
+        });
+
+        exitCode.Should().Be(2);
+        stderr.Should().Contain("cannot listen on the Kestrel endpoints configured").And.Contain(missing);
+        stderr.Should().NotContain("   at ");
+    }
 }
