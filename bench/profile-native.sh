@@ -47,6 +47,23 @@ port=$((20000 + RANDOM % 10000))
 server_pid=$!
 for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$port/health" && break; sleep 0.05; done
 
+# perf samples the server while the load runs; its CPU time comes from /proc (utime, stime) around the load.
+ticks() { awk '{ print $14, $15 }' "/proc/$server_pid/stat"; }
+start_sampling() {
+  perf record -F 999 -g -p "$server_pid" -o "$work/perf.data" >/dev/null 2>&1 &
+  perf_pid=$!
+  sleep 0.3
+  read -r user0 system0 < <(ticks)
+  start=$(date +%s.%N)
+}
+stop_sampling() {
+  end=$(date +%s.%N)
+  read -r user1 system1 < <(ticks)
+  kill -INT "$perf_pid"
+  wait "$perf_pid" 2>/dev/null || true
+  hz="$(getconf CLK_TCK)"
+}
+
 if ((small)); then
   export port work
   upload_one() {
@@ -57,18 +74,9 @@ if ((small)); then
       -H 'Content-Type: application/offset+octet-stream' -H 'Expect:' -T "$work/body"
   }
   export -f upload_one
-  ticks() { awk '{ print $14, $15 }' "/proc/$server_pid/stat"; }
-  perf record -F 999 -g -p "$server_pid" -o "$work/perf.data" >/dev/null 2>&1 &
-  perf_pid=$!
-  sleep 0.3
-  read -r user0 system0 < <(ticks)
-  start=$(date +%s.%N)
+  start_sampling
   seq "$count" | xargs -P 32 -I{} bash -c upload_one >"$work/statuses"
-  end=$(date +%s.%N)
-  read -r user1 system1 < <(ticks)
-  kill -INT "$perf_pid"
-  wait "$perf_pid" 2>/dev/null || true
-  hz="$(getconf CLK_TCK)"
+  stop_sampling
   ok="$(grep -c '^204$' "$work/statuses" || true)"
   awk -v n="$count" -v ok="$ok" -v a="$start" -v b="$end" -v u=$((user1 - user0)) -v k=$((system1 - system0)) -v hz="$hz" 'BEGIN {
     printf "%d uploads of 64 KiB (%d answered 204) in %.2f s = %.0f uploads/s (curl-driven); server CPU %.2f s user + %.2f s kernel = %.2f ms per upload\n",
@@ -87,19 +95,10 @@ fi
 
 location="$(curl -s -i -X POST "http://127.0.0.1:$port/files/" -H 'Tus-Resumable: 1.0.0' -H "Upload-Length: $size" \
   | tr -d '\r' | awk 'tolower($1) == "location:" { print $2 }')"
-ticks() { awk '{ print $14, $15 }' "/proc/$server_pid/stat"; }
-perf record -F 999 -g -p "$server_pid" -o "$work/perf.data" >/dev/null 2>&1 &
-perf_pid=$!
-sleep 0.3
-read -r user0 system0 < <(ticks)
-start=$(date +%s.%N)
+start_sampling
 status="$(curl -s -o /dev/null -w '%{http_code}' -X PATCH "$location" -H 'Tus-Resumable: 1.0.0' -H 'Upload-Offset: 0' \
   -H 'Content-Type: application/offset+octet-stream' -T "$work/body")"
-end=$(date +%s.%N)
-read -r user1 system1 < <(ticks)
-kill -INT "$perf_pid"
-wait "$perf_pid" 2>/dev/null || true
-hz="$(getconf CLK_TCK)"
+stop_sampling
 awk -v s="$size" -v a="$start" -v b="$end" -v u=$((user1 - user0)) -v k=$((system1 - system0)) -v hz="$hz" -v st="$status" 'BEGIN {
   gib = s / 1073741824
   printf "PATCH %s: %.0f MiB in %.2f s = %.0f MiB/s; server CPU %.2f s user + %.2f s kernel = %.2f s per GiB\n",
