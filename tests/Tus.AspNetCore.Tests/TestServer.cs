@@ -9,35 +9,14 @@ using Microsoft.Extensions.Logging;
 namespace Tus.AspNetCore.Tests;
 
 /// <summary>A real Kestrel server on a free loopback port, with the file store in a temporary directory.</summary>
-internal sealed class TestServer : IAsyncDisposable
+internal sealed class TestServer : KestrelTestHost
 {
     private TestServer(WebApplication app, string directory)
+        : base(app, directory, TimeSpan.FromMinutes(2))
     {
-        App = app;
-        Directory = directory;
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        BaseAddress = new Uri(address.TrimEnd('/') + "/");
-        Client = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromMinutes(2) };
     }
 
-    public WebApplication App { get; }
-
-    public string Directory { get; }
-
-    public Uri BaseAddress { get; }
-
-    public HttpClient Client { get; }
-
-    public static string NewDirectory() => Path.Combine(Path.GetTempPath(), "tus-aspnetcore-tests", Guid.NewGuid().ToString("N"));
-
-    /// <summary>Creates an unstarted application on 127.0.0.1:0 with logging kept quiet.</summary>
-    public static WebApplicationBuilder CreateBuilder()
-    {
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        return builder;
-    }
+    public static string NewDirectory() => NewDirectory("tus-aspnetcore-tests");
 
     /// <summary>Starts a server with AddTus().AddFileStore().AddMemoryLocker() and MapTus("/files"), unless told otherwise.</summary>
     public static async Task<TestServer> StartAsync(
@@ -112,24 +91,4 @@ internal sealed class TestServer : IAsyncDisposable
     }
 
     public static string IdOf(Uri upload) => upload.Segments[^1];
-
-    public async ValueTask DisposeAsync()
-    {
-        Client.Dispose();
-        try
-        {
-            await App.StopAsync(CancellationToken.None);
-        }
-        finally
-        {
-            await App.DisposeAsync();
-            try
-            {
-                System.IO.Directory.Delete(Directory, recursive: true);
-            }
-            catch (DirectoryNotFoundException)
-            {
-            }
-        }
-    }
 }

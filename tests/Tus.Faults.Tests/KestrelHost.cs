@@ -8,30 +8,16 @@ using Microsoft.Extensions.Logging;
 namespace Tus.Faults.Tests;
 
 /// <summary>A library user's application: real Kestrel on a free loopback port, MapTus over the file store.</summary>
-internal sealed class KestrelHost : IAsyncDisposable
+internal sealed class KestrelHost : KestrelTestHost
 {
     private KestrelHost(WebApplication app, string directory)
+        : base(app, directory, TimeSpan.FromMinutes(1))
     {
-        App = app;
-        Directory = directory;
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        BaseAddress = new Uri(address.TrimEnd('/') + "/");
-        Client = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromMinutes(1) };
     }
-
-    public WebApplication App { get; }
-
-    public string Directory { get; }
-
-    public Uri BaseAddress { get; }
-
-    public int Port => BaseAddress.Port;
-
-    public HttpClient Client { get; }
 
     public static async Task<KestrelHost> StartAsync(bool keepReceivedBytes, Action<TusOptions>? options = null, ILoggerProvider? logs = null, string? directory = null)
     {
-        directory ??= Path.Combine(Path.GetTempPath(), "tus-faults-tests", Guid.NewGuid().ToString("N"));
+        directory ??= NewDirectory("tus-faults-tests");
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
         builder.Logging.ClearProviders();
         if (Environment.GetEnvironmentVariable("TUS_FAULTS_LOG") is { Length: > 0 } level)
@@ -57,19 +43,5 @@ internal sealed class KestrelHost : IAsyncDisposable
         app.MapTus("/files");
         await app.StartAsync(TestContext.Current.CancellationToken);
         return new KestrelHost(app, directory);
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        Client.Dispose();
-        await App.StopAsync(CancellationToken.None);
-        await App.DisposeAsync();
-        try
-        {
-            System.IO.Directory.Delete(Directory, recursive: true);
-        }
-        catch (DirectoryNotFoundException)
-        {
-        }
     }
 }

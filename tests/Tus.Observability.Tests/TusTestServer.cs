@@ -10,24 +10,12 @@ using Microsoft.Extensions.Logging;
 namespace Tus.Observability.Tests;
 
 /// <summary>Kestrel on a free loopback port with the file store in a temporary directory and the memory locker.</summary>
-internal sealed class TusTestServer : IAsyncDisposable
+internal sealed class TusTestServer : KestrelTestHost
 {
     private TusTestServer(WebApplication app, string directory)
+        : base(app, directory, TimeSpan.FromMinutes(1))
     {
-        App = app;
-        Directory = directory;
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        BaseAddress = new Uri(address.TrimEnd('/') + "/");
-        Client = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromMinutes(1) };
     }
-
-    public WebApplication App { get; }
-
-    public string Directory { get; }
-
-    public Uri BaseAddress { get; }
-
-    public HttpClient Client { get; }
 
     public TusEngine Engine => App.Services.GetRequiredService<TusEngine>();
 
@@ -35,10 +23,8 @@ internal sealed class TusTestServer : IAsyncDisposable
 
     public static async Task<TusTestServer> StartAsync(Action<TusOptions>? options = null, ILoggerProvider? logs = null, Action<ITusBuilder>? tus = null)
     {
-        var directory = Path.Combine(Path.GetTempPath(), "tus-observability-tests", Guid.NewGuid().ToString("N"));
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
+        var directory = NewDirectory("tus-observability-tests");
+        var builder = CreateBuilder();
         if (logs is not null)
         {
             builder.Logging.AddProvider(logs);
@@ -84,23 +70,6 @@ internal sealed class TusTestServer : IAsyncDisposable
         using var request = Request(method, upload);
         using var response = await Client.SendAsync(request, Ct);
         return (int)response.StatusCode;
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        Client.Dispose();
-        try
-        {
-            await App.StopAsync(CancellationToken.None);
-        }
-        finally
-        {
-            await App.DisposeAsync();
-            if (System.IO.Directory.Exists(Directory))
-            {
-                System.IO.Directory.Delete(Directory, recursive: true);
-            }
-        }
     }
 }
 
