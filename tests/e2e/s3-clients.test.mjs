@@ -11,10 +11,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { chromium } from 'playwright-core';
-import { MiB, head, idOf, runUpload, sha256, within } from './helpers.mjs';
+import { MiB, head, runUpload, within } from './helpers.mjs';
 import { startServer } from './server.mjs';
 import { startStaticServer } from './static-server.mjs';
-import { ensureBucket, s3Object, s3ServerOptions, s3Skip } from './s3.mjs';
+import { assertStoredInS3, ensureBucket, s3ServerOptions, s3Skip } from './s3.mjs';
 
 const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const browserSkip = s3Skip || (existsSync(chromiumPath)
@@ -26,20 +26,6 @@ const CHROMIUM_ARGS = [
 ];
 
 const prefix = `e2e-clients-${randomUUID().slice(0, 8)}/`;
-
-/** Asserts the upload is finished and stored byte-exact: HEAD, GET through the server, and the object in the bucket. */
-async function assertStored(url, data) {
-  const state = await head(url);
-  assert.equal(state.status, 200, `HEAD ${url}`);
-  assert.equal(state.offset, data.length, 'Upload-Offset is the whole size');
-  const download = await fetch(url, { signal: AbortSignal.timeout(60_000) });
-  assert.equal(download.status, 200, 'GET through the server');
-  assert.equal(sha256(Buffer.from(await download.arrayBuffer())), sha256(data), 'GET through the server: SHA-256');
-  const object = await s3Object(prefix + idOf(url));
-  assert.equal(object.status, 200, 'the final object exists in the bucket');
-  assert.equal(object.bytes.length, data.length, 'the final object\'s size');
-  assert.equal(sha256(object.bytes), sha256(data), 'the final object\'s SHA-256');
-}
 
 /** The part files of the S3 store under a TMPDIR, with the process id in their names (tus-s3-{pid}-{guid}.part). */
 async function partFiles(tmpDir) {
@@ -113,7 +99,7 @@ describe('Tus.Server on S3 with Uppy and across a crash', () => {
     assert.ok(patches.length > patchesAtPause, 'PATCHes were sent after resuming');
     assert.ok(patches[patchesAtPause] >= paused.offset, `the first PATCH after resuming (${patches[patchesAtPause]}) starts at or after the server's offset at the pause (${paused.offset})`);
     t.diagnostic(`paused with ${paused.offset} bytes in S3; PATCH offsets ${patches.join(', ')}`);
-    await assertStored(uploadUrl, data);
+    await assertStoredInS3(uploadUrl, data, prefix);
     assert.deepEqual(problems, [], 'no page errors');
     await context.close();
   });
@@ -177,7 +163,7 @@ describe('Tus.Server on S3 with Uppy and across a crash', () => {
     assert.ok(resumedFrom >= acknowledged && acknowledged > 0,
       `the restarted server kept every acknowledged byte (resumed at ${resumedFrom}, ${acknowledged} acknowledged before the kill)`);
     assert.ok(resumedFrom < size, 'the upload was not finished when the server died');
-    await assertStored(upload.url, data);
+    await assertStoredInS3(upload.url, data, prefix);
     assert.ok(leftByTheDead.length > 0, 'the killed process left part files (nothing deletes them at a SIGKILL)');
     const stillThere = (await partFiles(tmpDir)).filter((name) => name.startsWith(`tus-s3-${first.pid}-`));
     assert.deepEqual(stillThere, [], 'the restarted server swept the part files of the dead process');

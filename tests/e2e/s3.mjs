@@ -1,7 +1,9 @@
 // The S3 server of eng/services/ceph.sh for the e2e tests on the S3 store: its settings from the environment
 // (TUS_S3_ENDPOINT, TUS_S3_ACCESS_KEY, TUS_S3_SECRET_KEY, TUS_S3_REGION), and a minimal AWS Signature V4 client
 // (node:crypto only) to create the bucket and read objects back directly.
+import assert from 'node:assert/strict';
 import { createHash, createHmac } from 'node:crypto';
+import { head, idOf, sha256 } from './helpers.mjs';
 
 export const s3 = {
   endpoint: process.env.TUS_S3_ENDPOINT,
@@ -66,4 +68,24 @@ export function s3ServerOptions(prefix, extraArgs = []) {
 export async function s3Object(key) {
   const response = await s3Request('GET', `/${s3.bucket}/${key}`);
   return { status: response.status, bytes: Buffer.from(await response.arrayBuffer()), contentType: response.headers.get('content-type') };
+}
+
+/**
+ * Asserts the upload is finished and stored byte-exact: HEAD, GET through the server, and the object `prefix + id` in
+ * the bucket, with its Content-Type (from filetype) when one is given.
+ */
+export async function assertStoredInS3(url, data, prefix, contentType) {
+  const state = await head(url);
+  assert.equal(state.status, 200, `HEAD ${url}`);
+  assert.equal(state.offset, data.length, 'Upload-Offset is the whole size');
+  const download = await fetch(url, { signal: AbortSignal.timeout(60_000) });
+  assert.equal(download.status, 200, 'GET through the server');
+  assert.equal(sha256(Buffer.from(await download.arrayBuffer())), sha256(data), 'GET through the server: SHA-256');
+  const object = await s3Object(prefix + idOf(url));
+  assert.equal(object.status, 200, 'the final object exists in the bucket');
+  assert.equal(object.bytes.length, data.length, 'the final object\'s size');
+  assert.equal(sha256(object.bytes), sha256(data), 'the final object\'s SHA-256');
+  if (contentType !== undefined) {
+    assert.equal(object.contentType, contentType, 'the final object\'s Content-Type (from filetype)');
+  }
 }

@@ -7,27 +7,12 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import tus from 'tus-js-client';
-import { MiB, head, idOf, runUpload, sha256, withLog } from './helpers.mjs';
+import { MiB, head, idOf, runUpload, withLog } from './helpers.mjs';
 import { startServer } from './server.mjs';
-import { ensureBucket, s3Object, s3ServerOptions, s3Skip } from './s3.mjs';
+import { assertStoredInS3, ensureBucket, s3Object, s3ServerOptions, s3Skip } from './s3.mjs';
 
 const prefix = `e2e-${randomUUID().slice(0, 8)}/`;
 let server;
-
-/** Asserts the upload is finished and stored byte-exact: HEAD, GET through the server, and the object in the bucket. */
-async function assertStored(url, data, contentType = 'application/octet-stream') {
-  const state = await head(url);
-  assert.equal(state.status, 200, `HEAD ${url}`);
-  assert.equal(state.offset, data.length, 'Upload-Offset is the whole size');
-  const download = await fetch(url, { signal: AbortSignal.timeout(60_000) });
-  assert.equal(download.status, 200, 'GET through the server');
-  assert.equal(sha256(Buffer.from(await download.arrayBuffer())), sha256(data), 'GET through the server: SHA-256');
-  const object = await s3Object(prefix + idOf(url));
-  assert.equal(object.status, 200, 'the final object exists in the bucket');
-  assert.equal(object.bytes.length, data.length, 'the final object\'s size');
-  assert.equal(sha256(object.bytes), sha256(data), 'the final object\'s SHA-256');
-  assert.equal(object.contentType, contentType, 'the final object\'s Content-Type (from filetype)');
-}
 
 describe('Tus.Server on S3 (Ceph RGW)', () => {
   before(async () => {
@@ -49,7 +34,7 @@ describe('Tus.Server on S3 (Ceph RGW)', () => {
       test(`${sizeName}, ${chunkName}: stored byte-exact in S3`, { skip: s3Skip, timeout: 120_000 }, async () => {
         const data = randomBytes(size);
         const { upload } = await runUpload(server, data, { chunkSize, metadata: { filename: `m-${size}-${chunkSize}.bin`, filetype: 'application/x-test' } });
-        await assertStored(upload.url, data, 'application/x-test');
+        await assertStoredInS3(upload.url, data, prefix, 'application/x-test');
       });
     }
   }
@@ -57,7 +42,7 @@ describe('Tus.Server on S3 (Ceph RGW)', () => {
   test('parallelUploads: 3 (concatenation with server-side copies and small partials)', { skip: s3Skip, timeout: 120_000 }, async () => {
     const data = randomBytes(17 * MiB + 5);
     const { upload } = await runUpload(server, data, { parallelUploads: 3, metadata: { filename: 'parallel.bin', filetype: 'application/octet-stream' } });
-    await assertStored(upload.url, data);
+    await assertStoredInS3(upload.url, data, prefix, 'application/octet-stream');
   });
 
   test('deferred length from a Node stream, finished by a small last PATCH', { skip: s3Skip, timeout: 120_000 }, async () => {
@@ -67,7 +52,7 @@ describe('Tus.Server on S3 (Ceph RGW)', () => {
       chunkSize: 5 * MiB,
       metadata: { filename: 'deferred.bin', filetype: 'application/octet-stream' },
     });
-    await assertStored(upload.url, data);
+    await assertStoredInS3(upload.url, data, prefix, 'application/octet-stream');
   });
 
   test('an upload aborted mid-way resumes from its URL and finishes byte-exact', { skip: s3Skip, timeout: 120_000 }, async () => {
@@ -94,7 +79,7 @@ describe('Tus.Server on S3 (Ceph RGW)', () => {
 
     const { upload } = await runUpload(server, data, { uploadUrl: url, chunkSize: 3 * MiB });
     assert.equal(upload.url, url);
-    await assertStored(url, data);
+    await assertStoredInS3(url, data, prefix, 'application/octet-stream');
   });
 
   test('termination removes the upload and its objects', { skip: s3Skip, timeout: 60_000 }, async () => {
