@@ -10,7 +10,8 @@ namespace Tus.Stores;
 public sealed partial class S3Store : ITusTerminationStore, ITusConcatenationStore, ITusDeferredLengthStore, ITusExpirationStore, ITusChecksumStore, ITusListingStore
 {
     /// <inheritdoc />
-    /// <remarks>Aborts the upload's unfinished multipart uploads (a crash can leave one), deletes its data objects, then its info.</remarks>
+    /// <remarks>Aborts the upload's multipart uploads (its own, and any a crash left), deletes its final object and commit
+    /// records, then its info.</remarks>
     ValueTask ITusTerminationStore.DeleteAsync(string uploadId, CancellationToken cancellationToken) => DeleteAsync(uploadId, cancellationToken);
 
     /// <inheritdoc />
@@ -37,7 +38,7 @@ public sealed partial class S3Store : ITusTerminationStore, ITusConcatenationSto
         }
 
         var state = await StateOfAsync(final, cancellationToken, forChange: true).ConfigureAwait(false);
-        var sources = new List<(string Key, long Size)>();
+        var sources = new List<(string Key, long From, long Size)>();
         long total = 0;
         for (var i = 0; i < partials.Count; i++)
         {
@@ -53,12 +54,12 @@ public sealed partial class S3Store : ITusTerminationStore, ITusConcatenationSto
             }
 
             var partialState = await StateOfAsync(partial, cancellationToken).ConfigureAwait(false);
-            if (partialState.Offset != partial.Length)
+            if (partialState.FinalSize != partial.Length)
             {
-                throw new InvalidOperationException($"Partial upload '{partial.Id}' holds {partialState.Offset} bytes, not its length {partial.Length}.");
+                throw new InvalidOperationException($"Partial upload '{partial.Id}' holds {partialState.Offset} bytes in its final object, not its length {partial.Length}.");
             }
 
-            sources.AddRange(partialState.Segments.Select(s => (s.Key, s.Size)));
+            sources.Add((DataKey(partial.Id), 0, partial.Length!.Value));
             total = checked(total + partial.Length!.Value);
         }
 
@@ -67,13 +68,11 @@ public sealed partial class S3Store : ITusTerminationStore, ITusConcatenationSto
             throw new InvalidOperationException($"Final upload '{final.Id}' declares {declared} bytes, but its partial uploads hold {total}.");
         }
 
-        await DeleteGarbageAsync(state, cancellationToken).ConfigureAwait(false);
-        var finalKey = DataKey(final.Id);
-        await AssembleAsync(final.Id, state.Document, finalKey, sources, cancellationToken).ConfigureAwait(false);
-        var leftovers = state.Segments.Where(s => !string.Equals(s.Key, finalKey, StringComparison.Ordinal)).Select(s => s.Key).ToList();
-        state.Segments.Clear();
-        state.Segments.Add(new Segment(0, total, finalKey));
-        await DeleteKeysAsync(leftovers, cancellationToken).ConfigureAwait(false);
+        await AssembleAsync(final.Id, state.Document, DataKey(final.Id), sources, cancellationToken).ConfigureAwait(false);
+        var leftovers = state.Records.Select(r => r.Key).ToList();
+        state.FinalSize = total;
+        state.Records.Clear();
+        await DeleteQuietlyAsync(leftovers).ConfigureAwait(false);
         if (state.Document.Length is null)
         {
             state.Document = state.Document with { Length = total };
@@ -84,7 +83,9 @@ public sealed partial class S3Store : ITusTerminationStore, ITusConcatenationSto
     }
 
     /// <inheritdoc />
-    /// <remarks>When the length equals the offset, the upload is complete and its data is assembled into the final object.</remarks>
+    /// <remarks>When the length equals the offset, the upload is complete: its multipart upload is completed with the
+    /// kept bytes as its last part (server-side, <c>UploadPartCopy</c>), or, without one, the kept bytes are written as the
+    /// final object.</remarks>
     async ValueTask<UploadInfo> ITusDeferredLengthStore.SetLengthAsync(UploadInfo upload, long length, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(upload);
@@ -104,13 +105,11 @@ public sealed partial class S3Store : ITusTerminationStore, ITusConcatenationSto
 
         state.Document = state.Document with { Length = length };
         await WriteInfoAsync(upload.Id, state.Document, cancellationToken).ConfigureAwait(false);
-        if (length == 0 && state.Segments.Count == 0)
+        if (length == state.Offset)
         {
-            await PutDataAsync(upload.Id, 0, new MemoryStream(), state.Document, cancellationToken).ConfigureAwait(false);
-            state.Segments.Add(new Segment(0, 0, DataKey(upload.Id)));
+            await CompleteFromRecordAsync(upload.Id, state, cancellationToken).ConfigureAwait(false);
         }
 
-        await AssembleIfCompleteAsync(upload.Id, state, cancellationToken).ConfigureAwait(false);
         return ToUploadInfo(upload.Id, state);
     }
 
@@ -126,10 +125,15 @@ public sealed partial class S3Store : ITusTerminationStore, ITusConcatenationSto
 
     /// <inheritdoc />
     /// <remarks>
-    /// Deletes the data objects that start at or after <paramref name="offset"/> and rewrites the one it falls inside
-    /// as its first bytes. After an append (what the engine discards on a checksum mismatch) that is cheap: the
-    /// append's own object is deleted, and a piece it had joined (below the minimum part size) is written back.
+    /// <para>Of an unfinished upload, the bytes of its last append (what the engine discards on a checksum mismatch) can be
+    /// taken back, and any bytes kept in its commit record, by writing a new record with fewer bytes (the parts beyond it
+    /// are then uploaded over); discarding from 0 always works. Other offsets lie in parts S3 cannot read back:
+    /// <see cref="NotSupportedException"/>.</para>
+    /// <para>A finished upload is made unfinished again: a new multipart upload gets the first bytes of the final object
+    /// with server-side part copies, the rest goes into a new record, then the final object is deleted. (A crash before
+    /// that deletion leaves the upload finished, with the bytes that were to be taken back.)</para>
     /// </remarks>
+    /// <exception cref="NotSupportedException">The offset lies in parts of the multipart upload that no kept record covers.</exception>
     async ValueTask<UploadInfo> ITusChecksumStore.DiscardFromAsync(UploadInfo upload, long offset, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(upload);
@@ -140,24 +144,100 @@ public sealed partial class S3Store : ITusTerminationStore, ITusConcatenationSto
             throw new ArgumentOutOfRangeException(nameof(offset), offset, $"The upload holds only {state.Offset} bytes.");
         }
 
-        await DeleteGarbageAsync(state, cancellationToken).ConfigureAwait(false);
-        var doomed = state.Segments.Where(s => s.Start >= offset && s.Size > 0).Select(s => s.Key).ToList();
-        if (offset == 0 && state.Segments.Count > 0 && state.Segments[0].Size == 0)
+        if (offset == state.Offset)
         {
-            doomed.Add(state.Segments[0].Key);
+            return ToUploadInfo(upload.Id, state);
         }
 
-        await DeleteKeysAsync(doomed, cancellationToken).ConfigureAwait(false);
-        state.Segments.RemoveAll(s => s.Start >= offset);
-        if (state.Segments.Count > 0 && state.Segments[^1].End > offset)
+        if (state.FinalSize is not null)
         {
-            var straddling = state.Segments[^1];
-            var keep = offset - straddling.Start;
-            await TruncateAsync(upload.Id, state.Document, straddling, keep, cancellationToken).ConfigureAwait(false);
-            state.Segments[^1] = straddling with { Size = keep };
+            await ReopenAsync(upload.Id, state, offset, cancellationToken).ConfigureAwait(false);
+            return ToUploadInfo(upload.Id, state);
+        }
+
+        var from = state.Current is { } current && offset >= current.PartBytes ? current
+            : state.Previous is { } previous && offset >= previous.PartBytes && offset <= previous.End ? previous
+            : (TailRecord?)null;
+        if (from is null && offset != 0)
+        {
+            throw new NotSupportedException($"Upload '{upload.Id}' cannot be returned to offset {offset}: the bytes before it are in parts of its multipart upload, which S3 cannot read back. Only the bytes of its last append can be taken back.");
+        }
+
+        var keep = offset - (from?.PartBytes ?? 0);
+        var buffer = await _buffers.RentAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (from is { } record)
+            {
+                await ReadRangeIntoAsync(record.Key, 0, keep, buffer, cancellationToken).ConfigureAwait(false);
+            }
+
+            var replaced = state.Records.Select(r => r.Key).ToList();
+            await CommitAsync(upload.Id, state, from?.Parts ?? 0, from?.PartBytes ?? 0, buffer, cancellationToken).ConfigureAwait(false);
+
+            // The records replaced hold bytes taken back: none may serve a later discard.
+            state.Records.RemoveRange(0, state.Records.Count - 1);
+            await DeleteQuietlyAsync(replaced).ConfigureAwait(false);
+        }
+        finally
+        {
+            _buffers.Return(buffer);
         }
 
         return ToUploadInfo(upload.Id, state);
+    }
+
+    /// <summary>Makes a finished upload unfinished at <paramref name="offset"/> (see DiscardFromAsync).</summary>
+    private async Task ReopenAsync(string id, S3UploadState state, long offset, CancellationToken cancellationToken)
+    {
+        var finalKey = DataKey(id);
+        var partSize = Math.Clamp(_options.PreferredPartSize, _options.MinPartSize, _options.MaxPartSize);
+        var parts = (int)Math.Min(offset / partSize, _options.MaxParts - 1);
+        var partBytes = parts * partSize;
+        string? multipartId = null;
+        if (parts > 0)
+        {
+            multipartId = await StartMultipartAsync(id, state.Document, finalKey, cancellationToken).ConfigureAwait(false);
+            using var failed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            using var concurrency = new SemaphoreSlim(_options.MaxConcurrentPartUploads);
+            var copies = new List<Task<PartETag>>(parts);
+            try
+            {
+                for (var number = 1; number <= parts; number++)
+                {
+                    var from = (number - 1) * partSize;
+                    var count = number == parts ? partBytes - from : partSize;
+                    await concurrency.WaitAsync(failed.Token).ConfigureAwait(false);
+                    copies.Add(CopyPartAsync(finalKey, from, count, finalKey, multipartId, number, concurrency, failed));
+                }
+
+                await Task.WhenAll(copies).ConfigureAwait(false);
+            }
+            catch
+            {
+                await failed.CancelAsync().ConfigureAwait(false);
+                await AbandonAsync(finalKey, multipartId, copies).ConfigureAwait(false);
+                throw;
+            }
+        }
+
+        var buffer = await _buffers.RentAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await ReadRangeIntoAsync(finalKey, partBytes, offset - partBytes, buffer, cancellationToken).ConfigureAwait(false);
+            state.Document = state.Document with { MultipartUploadId = multipartId };
+            await WriteInfoAsync(id, state.Document, cancellationToken).ConfigureAwait(false);
+            var replaced = state.Records.Select(r => r.Key).ToList();
+            await CommitAsync(id, state, parts, partBytes, buffer, cancellationToken).ConfigureAwait(false);
+            state.Records.RemoveRange(0, state.Records.Count - 1);
+            await DeleteKeysAsync([finalKey], cancellationToken).ConfigureAwait(false);
+            state.FinalSize = null;
+            await DeleteQuietlyAsync(replaced).ConfigureAwait(false);
+        }
+        finally
+        {
+            _buffers.Return(buffer);
+        }
     }
 
     /// <inheritdoc />
@@ -233,9 +313,16 @@ public sealed partial class S3Store : ITusTerminationStore, ITusConcatenationSto
             }
         }
 
-        var segments = await data.ConfigureAwait(false);
-        segments.Sort(static (a, b) => a.Start.CompareTo(b.Start));
-        await DeleteKeysAsync([.. segments.Select(s => s.Key), InfoKey(uploadId)], cancellationToken).ConfigureAwait(false);
+        var (finalSize, records) = await data.ConfigureAwait(false);
+        var keys = records.Select(r => r.Key).ToList();
+        if (finalSize is not null)
+        {
+            keys.Add(baseKey);
+        }
+
+        // The info last: an upload whose deletion is interrupted is still found, and deleted again.
+        await DeleteKeysAsync(keys, cancellationToken).ConfigureAwait(false);
+        await DeleteKeysAsync([InfoKey(uploadId)], cancellationToken).ConfigureAwait(false);
     }
 
     private async Task<List<(string Key, string UploadId)>> ListMultipartAsync(string baseKey, CancellationToken cancellationToken)
@@ -247,7 +334,7 @@ public sealed partial class S3Store : ITusTerminationStore, ITusConcatenationSto
             var response = await S3Async(static (s, r, ct) => s.Client.ListMultipartUploadsAsync(r, ct), request, "listing multipart uploads of " + baseKey, cancellationToken).ConfigureAwait(false);
             foreach (var upload in response.MultipartUploads ?? [])
             {
-                if (TryParseDataKey(baseKey, upload.Key) is not null)
+                if (string.Equals(upload.Key, baseKey, StringComparison.Ordinal))
                 {
                     found.Add((upload.Key, upload.UploadId));
                 }

@@ -1,6 +1,7 @@
 using System.Runtime.ExceptionServices;
 using Amazon.S3;
 using Amazon.S3.Model;
+using Tus.Protocol;
 using Tus.Stores.Internal;
 
 namespace Tus.Stores;
@@ -19,43 +20,30 @@ public sealed partial class S3Store
     /// <inheritdoc />
     /// <remarks>
     /// <para>The body is cut into parts (see <see cref="S3StoreOptions.PreferredPartSize"/>) buffered in bounded temporary
-    /// storage; each full part starts uploading while the next fills, up to
-    /// <see cref="S3StoreOptions.MaxConcurrentPartUploads"/> at once. When the body ends, the multipart upload is completed
-    /// (or, for a body that fits in one part, the object is written with one PUT). When the upload's last data object is
-    /// smaller than <see cref="S3StoreOptions.MinPartSize"/>, it is read back and rewritten with the new bytes after it, so
-    /// no piece but the last is ever below the minimum part size. The bytes become visible all at once when the object is
-    /// completed.</para>
-    /// <para>When <paramref name="data"/> throws, what it gave is still written, then the exception propagates. When the
-    /// token fires, reading stops at once and what arrived is still written (the parts in flight, then the partly filled
-    /// one), within a short grace time of its own; then the cancellation propagates. When S3 fails (or the grace time runs
-    /// out), the multipart upload is aborted and nothing of this call is kept: the upload stays exactly as it was.</para>
-    /// <para>When the append completes an upload made of several objects, they are assembled into the final object.</para>
+    /// storage; each full part is uploaded to the upload's multipart upload while the next fills, up to
+    /// <see cref="S3StoreOptions.MaxConcurrentPartUploads"/> at once. The bytes kept from the last request (fewer than
+    /// <see cref="S3StoreOptions.MinPartSize"/>) go first. When the body ends, what is left becomes a part of its own when
+    /// it is large enough, else the content of the new commit record, written last: the bytes count from then on. When the
+    /// upload is complete, the multipart upload is completed instead (an upload whose bytes fit in one part is written with
+    /// one PUT, no multipart upload).</para>
+    /// <para>When <paramref name="data"/> throws, what it gave is still stored, then the exception propagates; when it
+    /// throws <see cref="ChecksumMismatchException"/>, nothing of this call is committed. When the token fires, reading
+    /// stops at once and what arrived is still stored (the parts in flight, then the rest), within a short grace time of
+    /// its own; then the cancellation propagates. When S3 fails (or the grace time runs out), nothing of this call is
+    /// committed: the upload stays exactly as it was.</para>
     /// </remarks>
     public async ValueTask<long> AppendAsync(UploadInfo upload, Stream data, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(upload);
         ArgumentNullException.ThrowIfNull(data);
         var state = await StateOfAsync(upload, cancellationToken, forChange: true).ConfigureAwait(false);
-        await DeleteGarbageAsync(state, cancellationToken).ConfigureAwait(false);
-
-        var offset = state.Offset;
-        Segment? joined = state.Segments.Count > 0 && state.Segments[^1].Size < _options.MinPartSize ? state.Segments[^1] : null;
-        var start = joined?.Start ?? offset;
-        var maxBytes = (state.Document.Length ?? _options.MaxObjectSize) - start;
-        var sizing = PartSizing.For(_options.MinPartSize, _options.PreferredPartSize, _options.MaxPartSize, _options.MaxParts, Math.Max(maxBytes, 1));
-        var key = SegmentKey(upload.Id, start);
-
-        var written = await WriteSegmentAsync(upload.Id, state.Document, key, joined, data, sizing, cancellationToken).ConfigureAwait(false);
-        if (written.Added > 0)
+        if (state.FinalSize is not null)
         {
-            if (joined is not null)
-            {
-                state.Segments.RemoveAt(state.Segments.Count - 1);
-            }
-
-            state.Segments.Add(new Segment(start, written.Total, key));
+            // Finished: the engine gives no byte more (its body is capped at the remaining bytes).
+            return 0;
         }
 
+        var written = await WritePartsAsync(upload.Id, state, data, cancellationToken).ConfigureAwait(false);
         if (written.Failure is { } failure)
         {
             failure.Throw();
@@ -63,73 +51,64 @@ public sealed partial class S3Store
 
         if (written.Interrupted)
         {
-            // What arrived is stored and counted in the state; the abandonment is reported as it came. When those bytes
-            // happened to finish the upload, its final object is still assembled, on the same short clock.
-            await AssembleAfterInterruptionAsync(upload.Id, state).ConfigureAwait(false);
+            // What arrived is stored and counted in the state; the abandonment is reported as it came.
             cancellationToken.ThrowIfCancellationRequested();
         }
 
-        await AssembleIfCompleteAsync(upload.Id, state, cancellationToken).ConfigureAwait(false);
         return written.Added;
     }
 
-    private async Task AssembleAfterInterruptionAsync(string id, S3UploadState state)
-    {
-        if (state.Document.Length is not { } length || state.Offset != length)
-        {
-            return;
-        }
+    private readonly record struct PartsWrite(long Added, ExceptionDispatchInfo? Failure, bool Interrupted);
 
-        try
-        {
-            using var flush = new CancellationTokenSource(InterruptedFlushTimeout, _timeProvider);
-            await AssembleIfCompleteAsync(id, state, flush.Token).ConfigureAwait(false);
-        }
-#pragma warning disable CA1031 // The caller's cancellation is what gets reported; the pieces stay readable and complete.
-        catch (Exception)
-        {
-        }
-#pragma warning restore CA1031
-    }
-
-    private readonly record struct SegmentWrite(long Added, long Total, ExceptionDispatchInfo? Failure, bool Interrupted);
-
-    /// <summary>Writes one data object at <paramref name="key"/>: the joined piece's bytes (when there is one), then the body's.</summary>
+    /// <summary>Uploads the kept bytes and the body's as the next parts of the upload, then commits them: a new record,
+    /// or the completed multipart upload when they finish the upload.</summary>
     /// <remarks>The body is read under <paramref name="cancellationToken"/>; S3 calls run under a token of their own that
     /// fires on a failure of this write or <see cref="InterruptedFlushTimeout"/> after <paramref name="cancellationToken"/>
-    /// fired. So when the call is abandoned, reading stops at once, yet the parts in flight and the partly filled buffer
-    /// still reach S3 (the protocol asks a server to keep what it received), within a bounded time.</remarks>
-    private async Task<SegmentWrite> WriteSegmentAsync(string id, UploadInfoDocument document, string key, Segment? joined, Stream data, PartSizing sizing, CancellationToken cancellationToken)
+    /// fired. So when the call is abandoned, reading stops at once, yet the parts in flight and the rest still reach S3
+    /// (the protocol asks a server to keep what it received), within a bounded time.</remarks>
+    private async Task<PartsWrite> WritePartsAsync(string id, S3UploadState state, Stream data, CancellationToken cancellationToken)
     {
         using var failed = new CancellationTokenSource(Timeout.InfiniteTimeSpan, _timeProvider);
         using var flushDeadline = cancellationToken.Register(static s => StartFlushDeadline((CancellationTokenSource)s!), failed);
         using var concurrency = new SemaphoreSlim(_options.MaxConcurrentPartUploads);
         var uploads = new List<Task<PartETag>>();
-        string? multipartId = null;
+        var current = state.Current;
+        var partsBefore = current?.Parts ?? 0;
+        var partBytesBefore = current?.PartBytes ?? 0;
+        var length = state.Document.Length;
+        var sizing = PartSizing.For(_options.MinPartSize, _options.PreferredPartSize, _options.MaxPartSize, _options.MaxParts, Math.Max(length ?? _options.MaxObjectSize, 1));
+        var multipartId = state.Document.MultipartUploadId;
+        var startedMultipart = false;
         PartBuffer? buffer = await _buffers.RentAsync(cancellationToken).ConfigureAwait(false);
         long added = 0;
-        long total = 0;
+        long newPartBytes = 0;
+        var partNumber = partsBefore + 1;
         var interrupted = false;
         ExceptionDispatchInfo? dataFailure = null;
         try
         {
-            if (joined is { } piece)
+            if (current is { Size: > 0 } kept)
             {
-                await ReadObjectIntoAsync(piece.Key, piece.Size, buffer, cancellationToken).ConfigureAwait(false);
+                await ReadRangeIntoAsync(kept.Key, 0, kept.Size, buffer, cancellationToken).ConfigureAwait(false);
             }
 
-            var partNumber = 1;
             while (true)
             {
-                var size = sizing.SizeOf(partNumber);
+                var size = Math.Max(sizing.SizeOf(partNumber), buffer.Length);
                 var before = buffer.Length;
                 try
                 {
                     await buffer.FillAsync(data, size, cancellationToken).ConfigureAwait(false);
                 }
+                catch (ChecksumMismatchException)
+                {
+                    // The body failed its verification: none of it is committed, and the parts uploaded for it are
+                    // uploaded over by the next request.
+                    throw;
+                }
                 catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
                 {
-                    // Abandoned: what arrived is still written (below), then the cancellation propagates.
+                    // Abandoned: what arrived is still stored (below), then the cancellation propagates.
                     interrupted = true;
                 }
                 catch (Exception e)
@@ -145,11 +124,23 @@ public sealed partial class S3Store
                     break;
                 }
 
-                multipartId ??= await StartMultipartAsync(id, document, key, failed.Token).ConfigureAwait(false);
+                if (length is { } full && partBytesBefore + newPartBytes + buffer.Length == full)
+                {
+                    // The last bytes of the upload: uploaded below, with the completion.
+                    break;
+                }
+
+                if (multipartId is null)
+                {
+                    multipartId = await StartMultipartAsync(id, state.Document, DataKey(id), failed.Token).ConfigureAwait(false);
+                    startedMultipart = true;
+                }
+
+                ThrowIfTooManyParts(id, partNumber);
                 await concurrency.WaitAsync(failed.Token).ConfigureAwait(false);
-                uploads.Add(UploadPartAsync(key, multipartId, partNumber, buffer, concurrency, failed));
+                newPartBytes += buffer.Length;
+                uploads.Add(UploadPartAsync(DataKey(id), multipartId, partNumber, buffer, concurrency, failed));
                 buffer = null;
-                total += size;
                 partNumber++;
                 try
                 {
@@ -165,38 +156,96 @@ public sealed partial class S3Store
             if (added == 0)
             {
                 // Nothing new arrived: nothing is rewritten.
-                await AbortAsync(key, multipartId, uploads).ConfigureAwait(false);
-                return new SegmentWrite(0, 0, dataFailure, interrupted);
+                await AbandonAsync(DataKey(id), startedMultipart ? multipartId : null, uploads).ConfigureAwait(false);
+                return new PartsWrite(0, dataFailure, interrupted);
             }
 
             var rest = buffer?.Length ?? 0;
-            total += rest;
-            if (multipartId is null)
+            var offset = partBytesBefore + newPartBytes + rest;
+            if (length is { } total && offset == total)
             {
-                await PutDataAsync(id, key, buffer!.OpenRead(), document, failed.Token).ConfigureAwait(false);
-            }
-            else
-            {
-                if (rest > 0)
+                if (multipartId is null)
                 {
-                    await concurrency.WaitAsync(failed.Token).ConfigureAwait(false);
-                    uploads.Add(UploadPartAsync(key, multipartId, partNumber, buffer!, concurrency, failed));
-                    buffer = null;
+                    await PutDataAsync(id, DataKey(id), buffer!.OpenRead(), state.Document, failed.Token).ConfigureAwait(false);
+                }
+                else
+                {
+                    // The last part is uploaded once the part numbers in use are known (see CompleteMultipartAsync).
+                    var last = rest > 0 ? buffer : null;
+                    if (last is not null)
+                    {
+                        buffer = null;
+                    }
+
+                    try
+                    {
+                        await CompleteMultipartAsync(
+                            id,
+                            state.Document,
+                            multipartId,
+                            partsBefore,
+                            uploads,
+                            last is null ? null : async number =>
+                            {
+                                await concurrency.WaitAsync(failed.Token).ConfigureAwait(false);
+                                var part = last;
+                                last = null;
+                                return await UploadPartAsync(DataKey(id), multipartId, number, part, concurrency, failed).ConfigureAwait(false);
+                            },
+                            total,
+                            failed.Token).ConfigureAwait(false);
+                    }
+                    finally
+                    {
+                        if (last is not null)
+                        {
+                            _buffers.Return(last);
+                        }
+                    }
                 }
 
-                var parts = await Task.WhenAll(uploads).ConfigureAwait(false);
-                await CompleteAsync(key, multipartId, parts, failed.Token).ConfigureAwait(false);
+                var leftovers = state.Records.Select(r => r.Key).ToList();
+                state.FinalSize = total;
+                state.Records.Clear();
+                await DeleteQuietlyAsync(leftovers).ConfigureAwait(false);
+                return new PartsWrite(added, dataFailure, interrupted);
             }
 
-            return new SegmentWrite(added, total, dataFailure, interrupted);
+            if (rest >= _options.MinPartSize)
+            {
+                if (multipartId is null)
+                {
+                    multipartId = await StartMultipartAsync(id, state.Document, DataKey(id), failed.Token).ConfigureAwait(false);
+                    startedMultipart = true;
+                }
+
+                ThrowIfTooManyParts(id, partNumber);
+                await concurrency.WaitAsync(failed.Token).ConfigureAwait(false);
+                newPartBytes += rest;
+                uploads.Add(UploadPartAsync(DataKey(id), multipartId, partNumber, buffer!, concurrency, failed));
+                buffer = null;
+                partNumber++;
+            }
+
+            await Task.WhenAll(uploads).ConfigureAwait(false);
+            if (startedMultipart)
+            {
+                // Later requests find the multipart upload through the info; written before the record that counts its parts.
+                state.Document = state.Document with { MultipartUploadId = multipartId };
+                await WriteInfoAsync(id, state.Document, failed.Token).ConfigureAwait(false);
+                startedMultipart = false;
+            }
+
+            await CommitAsync(id, state, partNumber - 1, partBytesBefore + newPartBytes, buffer, failed.Token).ConfigureAwait(false);
+            return new PartsWrite(added, dataFailure, interrupted);
         }
         catch (Exception e)
         {
             await failed.CancelAsync().ConfigureAwait(false);
-            await AbortAsync(key, multipartId, uploads).ConfigureAwait(false);
+            await AbandonAsync(DataKey(id), startedMultipart ? multipartId : null, uploads).ConfigureAwait(false);
             if (e is OperationCanceledException && cancellationToken.IsCancellationRequested)
             {
-                // The flush ran out of time (or the joined piece could not be read): the caller's cancellation is what happened.
+                // The flush ran out of time (or the kept bytes could not be read): the caller's cancellation is what happened.
                 throw new OperationCanceledException(e.Message, e, cancellationToken);
             }
 
@@ -208,6 +257,81 @@ public sealed partial class S3Store
             {
                 _buffers.Return(buffer);
             }
+        }
+    }
+
+    /// <summary>Writes the upload's next commit record (its content is <paramref name="kept"/>'s bytes, or none), then
+    /// deletes the records before the one it replaces.</summary>
+    private async Task CommitAsync(string id, S3UploadState state, int parts, long partBytes, PartBuffer? kept, CancellationToken cancellationToken)
+    {
+        var key = TailRecord.KeyOf(DataKey(id), state.NextGeneration, parts, partBytes);
+        var size = kept?.Length ?? 0;
+        await PutDataAsync(id, key, kept is null ? new MemoryStream() : kept.OpenRead(), state.Document, cancellationToken).ConfigureAwait(false);
+        state.Records.Add(new TailRecord(state.NextGeneration, parts, partBytes, size, key));
+        if (state.Records.Count > 2)
+        {
+            var stale = state.Records.Take(state.Records.Count - 2).Select(r => r.Key).ToList();
+            state.Records.RemoveRange(0, state.Records.Count - 2);
+            await DeleteQuietlyAsync(stale).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Finishes an upload whose length was just set to its offset: completes its multipart upload with the kept
+    /// bytes copied in as the last part, or writes the kept bytes as the final object when it has no part.</summary>
+    private async Task CompleteFromRecordAsync(string id, S3UploadState state, CancellationToken cancellationToken)
+    {
+        var finalKey = DataKey(id);
+        var record = state.Current;
+        var multipartId = state.Document.MultipartUploadId;
+        if (record is { Parts: > 0 } && multipartId is not null)
+        {
+            using var failed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            using var concurrency = new SemaphoreSlim(1);
+            var kept = record.Value;
+            Func<int, Task<PartETag>>? copyKept = kept.Size == 0 ? null : async number =>
+            {
+                await concurrency.WaitAsync(cancellationToken).ConfigureAwait(false);
+                return await CopyPartAsync(kept.Key, 0, kept.Size, finalKey, multipartId, number, concurrency, failed).ConfigureAwait(false);
+            };
+            await CompleteMultipartAsync(id, state.Document, multipartId, kept.Parts, [], copyKept, state.Offset, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            var buffer = await _buffers.RentAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                if (record is { Size: > 0 } kept)
+                {
+                    await ReadRangeIntoAsync(kept.Key, 0, kept.Size, buffer, cancellationToken).ConfigureAwait(false);
+                }
+
+                await PutDataAsync(id, finalKey, buffer.OpenRead(), state.Document, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                _buffers.Return(buffer);
+            }
+
+            if (multipartId is not null)
+            {
+                // Its parts were all taken back: nothing of it is part of the upload.
+                await AbandonAsync(finalKey, multipartId, []).ConfigureAwait(false);
+            }
+        }
+
+        var leftovers = state.Records.Select(r => r.Key).ToList();
+        state.FinalSize = state.Offset;
+        state.Records.Clear();
+        await DeleteQuietlyAsync(leftovers).ConfigureAwait(false);
+    }
+
+    private void ThrowIfTooManyParts(string id, int partNumber)
+    {
+        if (partNumber > _options.MaxParts)
+        {
+            throw new TusStoreException(
+                TusError.MaxSizeExceeded,
+                $"Upload '{id}' would need more than {_options.MaxParts} parts: send it in larger requests.");
         }
     }
 
@@ -282,6 +406,131 @@ public sealed partial class S3Store
         }
     }
 
+    /// <summary>
+    /// Completes the upload's multipart upload, making the final object of <paramref name="total"/> bytes: parts 1 to
+    /// <paramref name="committed"/> (their ETags listed from S3), the parts this call <paramref name="uploaded"/>, then the
+    /// last one, which <paramref name="uploadLast"/> (when given) uploads under the part number it is handed.
+    /// </summary>
+    /// <remarks>
+    /// Parts a crash, a failure or a checksum-failed body left beyond these make the multipart upload dirty: S3 ignores
+    /// parts a completion does not name, but Ceph RGW refuses such a completion (InvalidPart). Then the last part goes
+    /// after every left-over, the multipart upload is completed with all of them (small left-overs first overwritten with
+    /// zeros to the minimum part size, since only the last part may be smaller), and the final object is rewritten as the
+    /// ranges of the parts that belong to it, with server-side copies.
+    /// </remarks>
+    private async Task CompleteMultipartAsync(
+        string id, UploadInfoDocument document, string multipartId, int committed, List<Task<PartETag>> uploaded,
+        Func<int, Task<PartETag>>? uploadLast, long total, CancellationToken cancellationToken)
+    {
+        var key = DataKey(id);
+        var good = new List<PartETag>(committed + uploaded.Count + 1);
+        good.AddRange(await Task.WhenAll(uploaded).ConfigureAwait(false));
+        var listed = await ListPartsAsync(key, multipartId, cancellationToken).ConfigureAwait(false);
+        for (var number = 1; number <= committed; number++)
+        {
+            if (!listed.TryGetValue(number, out var part))
+            {
+                throw new InvalidDataException($"The multipart upload of '{key}' lacks part {number} of the {committed} its record counts: it was changed without the upload's lock.");
+            }
+
+            good.Add(new PartETag(number, part.ETag));
+        }
+
+        var goodNumbers = good.Select(p => p.PartNumber ?? 0).ToHashSet();
+        var leftOvers = listed.Where(p => !goodNumbers.Contains(p.Key)).Select(p => p.Key).Order().ToList();
+        var lastNumber = Math.Max(goodNumbers.Count == 0 ? 0 : goodNumbers.Max(), leftOvers.Count == 0 ? 0 : leftOvers[^1]) + 1;
+        ThrowIfTooManyParts(id, lastNumber);
+        if (uploadLast is not null)
+        {
+            good.Add(await uploadLast(lastNumber).ConfigureAwait(false));
+        }
+
+        good.Sort(static (a, b) => (a.PartNumber ?? 0).CompareTo(b.PartNumber ?? 0));
+        if (leftOvers.Count == 0)
+        {
+            await CompleteAsync(key, multipartId, [.. good], cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        var sizes = listed.ToDictionary(p => p.Key, p => p.Value.Size);
+        var all = new List<PartETag>(good);
+        foreach (var number in leftOvers)
+        {
+            var etag = listed[number].ETag;
+            if (sizes[number] < _options.MinPartSize)
+            {
+                var filler = await S3Async(
+                    static (s, r, ct) => s._client.UploadPartAsync(r, ct),
+                    new UploadPartRequest
+                    {
+                        BucketName = _bucket, Key = key, UploadId = multipartId, PartNumber = number, InputStream = new MemoryStream(new byte[checked((int)_options.MinPartSize)]),
+                        PartSize = _options.MinPartSize, UseChunkEncoding = _options.UseChunkEncoding, DisablePayloadSigning = _unsignedPayload,
+                    },
+                    $"overwriting left-over part {number} of {key}",
+                    cancellationToken).ConfigureAwait(false);
+                etag = Quoted(filler.ETag);
+                sizes[number] = _options.MinPartSize;
+            }
+
+            all.Add(new PartETag(number, etag));
+        }
+
+        all.Sort(static (a, b) => (a.PartNumber ?? 0).CompareTo(b.PartNumber ?? 0));
+        await CompleteAsync(key, multipartId, [.. all], cancellationToken).ConfigureAwait(false);
+
+        // The parts that belong to the upload, as ranges of the object just completed (the last one's size is the rest).
+        var ranges = new List<(string Key, long From, long Size)>();
+        long position = 0;
+        long kept = 0;
+        foreach (var part in all)
+        {
+            var number = part.PartNumber ?? 0;
+            var size = sizes.TryGetValue(number, out var listedSize) && !(uploadLast is not null && number == lastNumber) ? listedSize : total - kept;
+            if (goodNumbers.Contains(number) || (uploadLast is not null && number == lastNumber))
+            {
+                if (ranges.Count > 0 && ranges[^1].From + ranges[^1].Size == position)
+                {
+                    ranges[^1] = ranges[^1] with { Size = ranges[^1].Size + size };
+                }
+                else
+                {
+                    ranges.Add((key, position, size));
+                }
+
+                kept += size;
+            }
+
+            position += size;
+        }
+
+        await AssembleAsync(id, document, key, ranges, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Every part of a multipart upload (listed page by page, 1,000 at a time), by number.</summary>
+    private async Task<Dictionary<int, (string ETag, long Size)>> ListPartsAsync(string key, string multipartId, CancellationToken cancellationToken)
+    {
+        var found = new Dictionary<int, (string, long)>();
+        var request = new ListPartsRequest { BucketName = _bucket, Key = key, UploadId = multipartId };
+        while (true)
+        {
+            var response = await S3Async(static (s, r, ct) => s._client.ListPartsAsync(r, ct), request, "listing the parts of " + key, cancellationToken).ConfigureAwait(false);
+            foreach (var part in response.Parts ?? [])
+            {
+                if (part.PartNumber is { } number)
+                {
+                    found[number] = (Quoted(part.ETag), part.Size ?? 0);
+                }
+            }
+
+            if (response.IsTruncated != true || response.NextPartNumberMarker is not { } next)
+            {
+                return found;
+            }
+
+            request.PartNumberMarker = next.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+    }
+
     private async Task CompleteAsync(string key, string multipartId, PartETag[] parts, CancellationToken cancellationToken)
     {
         Array.Sort(parts, static (a, b) => (a.PartNumber ?? 0).CompareTo(b.PartNumber ?? 0));
@@ -291,9 +540,10 @@ public sealed partial class S3Store
         await S3Async(static (s, r, ct) => s._client.CompleteMultipartUploadAsync(r, ct), request, "completing " + key, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Aborts a multipart upload after a failure or cancellation, on a clock of its own, never throwing: the
-    /// original failure is what the caller needs. (Terminating the upload aborts any that a crash left.)</summary>
-    private async Task AbortAsync(string key, string? multipartId, List<Task<PartETag>> uploads)
+    /// <summary>After a failure or cancellation, waits for the parts in flight and aborts <paramref name="multipartId"/>
+    /// when one is given (one this call started), on a clock of its own, never throwing: the original failure is what the
+    /// caller needs. (Terminating the upload aborts any that a crash left.)</summary>
+    private async Task AbandonAsync(string key, string? multipartId, List<Task<PartETag>> uploads)
     {
         try
         {
@@ -347,57 +597,13 @@ public sealed partial class S3Store
         _metrics.PartWritten("PutObject", _timeProvider.GetElapsedTime(started), length, null);
     }
 
-    private Task PutDataAsync(string id, long start, Stream body, UploadInfoDocument document, CancellationToken cancellationToken) =>
-        PutDataAsync(id, SegmentKey(id, start), body, document, cancellationToken);
-
-    /// <summary>Reads the first <paramref name="length"/> bytes of an object into a part buffer.</summary>
-    private async Task ReadObjectIntoAsync(string key, long length, PartBuffer buffer, CancellationToken cancellationToken)
-    {
-        if (length == 0)
-        {
-            return;
-        }
-
-        var request = new GetObjectRequest { BucketName = _bucket, Key = key, ByteRange = new ByteRange(0, length - 1) };
-        using var response = await S3Async(static (s, r, ct) => s._client.GetObjectAsync(r, ct), request, "reading " + key, cancellationToken).ConfigureAwait(false);
-        var before = buffer.Length;
-        await buffer.FillAsync(response.ResponseStream, before + length, cancellationToken).ConfigureAwait(false);
-        _metrics.BytesReceived(buffer.Length - before);
-        if (buffer.Length - before != length)
-        {
-            throw new InvalidDataException($"The object '{key}' holds {buffer.Length - before} bytes where {length} were expected: it was changed without the upload's lock.");
-        }
-    }
-
-    /// <summary>When the upload is complete and held in more than its final object, assembles it there.</summary>
-    private async Task AssembleIfCompleteAsync(string id, S3UploadState state, CancellationToken cancellationToken)
-    {
-        if (state.Document.Length is not { } length || state.Offset != length)
-        {
-            return;
-        }
-
-        var finalKey = DataKey(id);
-        if (state.Segments.Count == 1 && string.Equals(state.Segments[0].Key, finalKey, StringComparison.Ordinal))
-        {
-            return;
-        }
-
-        var sources = state.Segments.Select(s => (s.Key, s.Size)).ToList();
-        await AssembleAsync(id, state.Document, finalKey, sources, cancellationToken).ConfigureAwait(false);
-        var leftovers = state.Segments.Where(s => !string.Equals(s.Key, finalKey, StringComparison.Ordinal)).Select(s => s.Key).ToList();
-        state.Segments.Clear();
-        state.Segments.Add(new Segment(0, length, finalKey));
-        await DeleteKeysAsync(leftovers, cancellationToken).ConfigureAwait(false);
-    }
-
     /// <summary>
-    /// Writes the first bytes of each source object, in order, as the object <paramref name="target"/> (which may be one
-    /// of the sources): server-side part copies (ranged, at most <see cref="S3StoreOptions.MaxPartSize"/> each) for pieces
+    /// Writes a range of each source object, in order, as the object <paramref name="target"/> (which may be one of the
+    /// sources): server-side part copies (ranged, at most <see cref="S3StoreOptions.MaxPartSize"/> each) for pieces
     /// of at least the minimum part size; smaller pieces are read and uploaded together with their neighbours' bytes, since
     /// S3 refuses parts below 5 MiB anywhere but last.
     /// </summary>
-    internal async Task AssembleAsync(string id, UploadInfoDocument document, string target, IReadOnlyList<(string Key, long Size)> sources, CancellationToken cancellationToken)
+    internal async Task AssembleAsync(string id, UploadInfoDocument document, string target, IReadOnlyList<(string Key, long From, long Size)> sources, CancellationToken cancellationToken)
     {
         var total = sources.Sum(s => s.Size);
         var minPart = _options.MinPartSize;
@@ -407,9 +613,9 @@ public sealed partial class S3Store
             var small = await _buffers.RentAsync(cancellationToken).ConfigureAwait(false);
             try
             {
-                foreach (var (key, size) in sources)
+                foreach (var (key, start, size) in sources)
                 {
-                    await ReadRangeIntoAsync(key, 0, size, small, cancellationToken).ConfigureAwait(false);
+                    await ReadRangeIntoAsync(key, start, size, small, cancellationToken).ConfigureAwait(false);
                 }
 
                 await PutDataAsync(id, target, small.OpenRead(), document, cancellationToken).ConfigureAwait(false);
@@ -438,12 +644,12 @@ public sealed partial class S3Store
 
             for (var i = 0; i < sources.Count; i++)
             {
-                var (key, size) = sources[i];
+                var (key, start, size) = sources[i];
                 long position = 0;
                 if (pending is not null && size > 0)
                 {
                     var take = Math.Min(size, minPart - pending.Length);
-                    await ReadRangeIntoAsync(key, 0, take, pending, failed.Token).ConfigureAwait(false);
+                    await ReadRangeIntoAsync(key, start, take, pending, failed.Token).ConfigureAwait(false);
                     position = take;
                     if (pending.Length >= minPart)
                     {
@@ -469,13 +675,13 @@ public sealed partial class S3Store
                     {
                         var to = Math.Min(size, from + each);
                         await concurrency.WaitAsync(failed.Token).ConfigureAwait(false);
-                        copies.Add(CopyPartAsync(key, from, to - from, target, multipartId, ++partNumber, concurrency, failed));
+                        copies.Add(CopyPartAsync(key, start + from, to - from, target, multipartId, ++partNumber, concurrency, failed));
                     }
                 }
                 else
                 {
                     pending ??= await _buffers.RentAsync(failed.Token).ConfigureAwait(false);
-                    await ReadRangeIntoAsync(key, position, rest, pending, failed.Token).ConfigureAwait(false);
+                    await ReadRangeIntoAsync(key, start + position, rest, pending, failed.Token).ConfigureAwait(false);
                     if (pending.Length >= minPart)
                     {
                         await concurrency.WaitAsync(failed.Token).ConfigureAwait(false);
@@ -508,7 +714,7 @@ public sealed partial class S3Store
                 _buffers.Return(pending);
             }
 
-            await AbortAsync(target, multipartId, copies).ConfigureAwait(false);
+            await AbandonAsync(target, multipartId, copies).ConfigureAwait(false);
             throw;
         }
     }
@@ -575,19 +781,6 @@ public sealed partial class S3Store
         }
     }
 
-    /// <summary>Rewrites a data object as its own first <paramref name="keep"/> bytes.</summary>
-    private Task TruncateAsync(string id, UploadInfoDocument document, Segment segment, long keep, CancellationToken cancellationToken) =>
-        AssembleAsync(id, document, segment.Key, [(segment.Key, keep)], cancellationToken);
-
-    private async Task DeleteGarbageAsync(S3UploadState state, CancellationToken cancellationToken)
-    {
-        if (state.Garbage.Count > 0)
-        {
-            await DeleteKeysAsync(state.Garbage, cancellationToken).ConfigureAwait(false);
-            state.Garbage.Clear();
-        }
-    }
-
     /// <summary>Deletes objects, the last ones first (so an interrupted deletion of data objects leaves a contiguous prefix).</summary>
     internal async Task DeleteKeysAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken)
     {
@@ -606,6 +799,27 @@ public sealed partial class S3Store
                 throw new StoreUnavailableException($"S3 did not delete {errors.Count} objects, e.g. '{errors[0].Key}': {errors[0].Code}.");
             }
         }
+    }
+
+    /// <summary>Deletes left-overs that no lookup counts any more; a failure only leaves them for the next change or
+    /// the upload's removal.</summary>
+    private async Task DeleteQuietlyAsync(List<string> keys)
+    {
+        if (keys.Count == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            using var timeout = new CancellationTokenSource(CleanupTimeout, _timeProvider);
+            await DeleteKeysAsync(keys, timeout.Token).ConfigureAwait(false);
+        }
+#pragma warning disable CA1031 // Clean-up of objects no lookup counts: the change itself succeeded.
+        catch (Exception)
+        {
+        }
+#pragma warning restore CA1031
     }
 
     private static string Quoted(string? etag) =>

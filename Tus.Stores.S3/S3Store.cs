@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Net;
 using Amazon;
 using Amazon.S3;
@@ -14,26 +13,26 @@ namespace Tus.Stores;
 /// </summary>
 /// <remarks>
 /// <para>Each upload is one JSON info object, <c>{MetadataPrefix}{id}.info</c> (length, exact metadata, concatenation,
-/// times), and its data: the object <c>{ObjectPrefix}{id}</c>, which becomes the finished file, plus, while the upload
-/// is unfinished, one object <c>{ObjectPrefix}{id}.seg.{offset}</c> per request that added data after the first.
-/// Every request body is cut into parts buffered in bounded temporary storage and uploaded concurrently as one
-/// multipart upload while it still arrives, completed when the body ends (a single PUT when it fits in one part). A
-/// piece smaller than <see cref="S3StoreOptions.MinPartSize"/> left at the end is joined with the next request's bytes
-/// into one object. When the last byte arrives, the pieces are assembled into <c>{ObjectPrefix}{id}</c> with server-side
-/// part copies (an upload sent in one request is written there directly, with no copy).</para>
-/// <para>Why not leave an unfinished upload's data in an open multipart upload, as tusd does: S3 cannot read the
-/// parts of an unfinished multipart upload, nor delete one, and the store contract reads unfinished uploads back
-/// (downloads, checksum trailers) and takes unverified bytes back exactly (checksum). Objects can be read and deleted.</para>
-/// <para>The offset is never stored: it is the end of the contiguous data objects, found with one listing, in
-/// parallel with the info read, on every lookup, and carried in <see cref="UploadInfo.StoreState"/> for the rest of
-/// the request. Objects replace each other atomically, so a crash at any point leaves an offset that counts only
-/// bytes S3 holds.</para>
+/// times, and the id of its multipart upload), and one multipart upload of the object <c>{ObjectPrefix}{id}</c>, which
+/// becomes the finished file when the last byte arrives. Every request body is cut into parts buffered in bounded
+/// temporary storage and uploaded concurrently while it still arrives. Bytes left at the end of a request that are too
+/// few for a part (below <see cref="S3StoreOptions.MinPartSize"/>) are kept in a small object and joined with the next
+/// request's bytes. An upload sent in one request whose bytes fit in one part is written with one PUT.</para>
+/// <para>That small object is also the upload's commit record: its name,
+/// <c>{ObjectPrefix}{id}.tail.{generation}.{parts}.{bytes}</c>, says how many parts of the multipart upload, holding how
+/// many bytes, belong to the upload. Each request writes a new one last, once its parts are stored, so the offset (the
+/// record's bytes plus its own size) counts exactly the bytes S3 holds for the upload: parts that a crash, a failure or a
+/// checksum-failed body left behind are not counted, and the next request uploads over them. The record before the last
+/// is kept until the next request, so the last request's bytes can be taken back.</para>
+/// <para>The offset is found with one listing of <c>{ObjectPrefix}{id}</c>, in parallel with the info read, on every
+/// lookup, and carried in <see cref="UploadInfo.StoreState"/> for the rest of the request.</para>
+/// <para>S3 cannot read the parts of an unfinished multipart upload: <see cref="OpenReadAsync"/> reads finished uploads,
+/// and of an unfinished one only the bytes kept in its record.</para>
 /// <para>The final object carries Content-Type from the <c>filetype</c> metadata and the metadata S3 can hold (printable
 /// ASCII, non-ASCII characters replaced with <c>?</c>, at most 2 KB); the info object keeps the exact bytes.</para>
 /// </remarks>
 public sealed partial class S3Store : ITusStore, IDisposable
 {
-    private const string SegmentMarker = ".seg.";
     private const string InfoSuffix = ".info";
 
     private readonly IAmazonS3 _client;
@@ -192,11 +191,11 @@ public sealed partial class S3Store : ITusStore, IDisposable
             throw new UploadAlreadyExistsException(upload.Id);
         }
 
-        var state = new S3UploadState(document, [], []);
+        var state = new S3UploadState(document, null, []);
         if (upload.Length == 0)
         {
-            await PutDataAsync(upload.Id, 0, new MemoryStream(), document, cancellationToken).ConfigureAwait(false);
-            state.Segments.Add(new Segment(0, 0, DataKey(upload.Id)));
+            await PutDataAsync(upload.Id, DataKey(upload.Id), new MemoryStream(), document, cancellationToken).ConfigureAwait(false);
+            state.FinalSize = 0;
         }
 
         return ToUploadInfo(upload.Id, state);
@@ -214,9 +213,11 @@ public sealed partial class S3Store : ITusStore, IDisposable
 
     /// <inheritdoc />
     /// <remarks>
-    /// The stream reads each data object in the range with a ranged GET, one after the other, opening the next only
-    /// when the previous is read; it does not depend on <paramref name="cancellationToken"/> after it is returned.
+    /// The stream reads the final object with one ranged GET; it does not depend on <paramref name="cancellationToken"/>
+    /// after it is returned. Of an unfinished upload only the bytes kept in its commit record can be read (S3 cannot read
+    /// the parts of a multipart upload before it is completed); the engine reads finished uploads only.
     /// </remarks>
+    /// <exception cref="NotSupportedException">The range of an unfinished upload lies in its multipart upload's parts.</exception>
     public async ValueTask<Stream> OpenReadAsync(UploadInfo upload, long offset, long length, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(upload);
@@ -228,15 +229,20 @@ public sealed partial class S3Store : ITusStore, IDisposable
             throw new ArgumentOutOfRangeException(nameof(length), length, $"The range [{offset}, {offset} + {length}) goes beyond the upload's offset {state.Offset}.");
         }
 
-        var pieces = new List<(string Key, long From, long Count)>();
-        var end = offset + length;
-        foreach (var segment in state.Segments)
+        var pieces = new List<(string Key, long From, long Count)>(1);
+        if (length > 0)
         {
-            var from = Math.Max(offset, segment.Start);
-            var to = Math.Min(end, segment.End);
-            if (from < to)
+            if (state.FinalSize is not null)
             {
-                pieces.Add((segment.Key, from - segment.Start, to - from));
+                pieces.Add((DataKey(upload.Id), offset, length));
+            }
+            else if (state.Current is { } record && offset >= record.PartBytes)
+            {
+                pieces.Add((record.Key, offset - record.PartBytes, length));
+            }
+            else
+            {
+                throw new NotSupportedException($"Bytes {offset} to {offset + length} of the unfinished upload '{upload.Id}' are in parts of its multipart upload, which S3 cannot read before the upload is finished.");
             }
         }
 
@@ -265,9 +271,6 @@ public sealed partial class S3Store : ITusStore, IDisposable
     }
 
     internal string DataKey(string id) => _objectPrefix + id;
-
-    internal string SegmentKey(string id, long start) =>
-        start == 0 ? DataKey(id) : string.Concat(DataKey(id), SegmentMarker, start.ToString("D19", CultureInfo.InvariantCulture));
 
     internal string InfoKey(string id) => _metadataPrefix + id + InfoSuffix;
 
@@ -338,8 +341,8 @@ public sealed partial class S3Store : ITusStore, IDisposable
             return null;
         }
 
-        var (chain, garbage) = S3UploadState.Chain(await data.ConfigureAwait(false));
-        return new S3UploadState(document, chain, garbage);
+        var (finalSize, records) = await data.ConfigureAwait(false);
+        return new S3UploadState(document, finalSize, records);
     }
 
     private async Task<UploadInfoDocument?> ReadInfoAsync(string id, CancellationToken cancellationToken)
@@ -362,11 +365,13 @@ public sealed partial class S3Store : ITusStore, IDisposable
         }
     }
 
-    /// <summary>Every data object of the upload, found with one (paged) listing of <c>{ObjectPrefix}{id}</c>.</summary>
-    private async Task<List<Segment>> ListDataAsync(string id, CancellationToken cancellationToken)
+    /// <summary>The upload's final object (its size, when there is one) and commit records, found with one (paged)
+    /// listing of <c>{ObjectPrefix}{id}</c>.</summary>
+    private async Task<(long? FinalSize, List<TailRecord> Records)> ListDataAsync(string id, CancellationToken cancellationToken)
     {
         var baseKey = DataKey(id);
-        var found = new List<Segment>();
+        long? finalSize = null;
+        var records = new List<TailRecord>();
         var request = new ListObjectsV2Request { BucketName = _bucket, Prefix = baseKey };
         while (true)
         {
@@ -377,36 +382,23 @@ public sealed partial class S3Store : ITusStore, IDisposable
                 cancellationToken).ConfigureAwait(false);
             foreach (var entry in response.S3Objects ?? [])
             {
-                if (TryParseDataKey(baseKey, entry.Key) is { } start)
+                if (string.Equals(entry.Key, baseKey, StringComparison.Ordinal))
                 {
-                    found.Add(new Segment(start, entry.Size ?? 0, entry.Key));
+                    finalSize = entry.Size ?? 0;
+                }
+                else if (TailRecord.TryParse(baseKey, entry.Key, entry.Size ?? 0) is { } record)
+                {
+                    records.Add(record);
                 }
             }
 
             if (response.IsTruncated != true || string.IsNullOrEmpty(response.NextContinuationToken))
             {
-                return found;
+                return (finalSize, records);
             }
 
             request.ContinuationToken = response.NextContinuationToken;
         }
-    }
-
-    private static long? TryParseDataKey(string baseKey, string key)
-    {
-        if (string.Equals(key, baseKey, StringComparison.Ordinal))
-        {
-            return 0;
-        }
-
-        if (key.Length == baseKey.Length + SegmentMarker.Length + 19 && key.StartsWith(baseKey, StringComparison.Ordinal) &&
-            string.CompareOrdinal(key, baseKey.Length, SegmentMarker, 0, SegmentMarker.Length) == 0 &&
-            long.TryParse(key.AsSpan(baseKey.Length + SegmentMarker.Length), NumberStyles.None, CultureInfo.InvariantCulture, out var start) && start > 0)
-        {
-            return start;
-        }
-
-        return null;
     }
 
     private UploadInfo ToUploadInfo(string id, S3UploadState state)

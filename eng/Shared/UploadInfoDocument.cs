@@ -36,6 +36,10 @@ internal sealed record UploadInfoDocument
     /// <summary>The expiry, or null for none.</summary>
     public DateTimeOffset? ExpiresAt { get; init; }
 
+    /// <summary>The S3 store's multipart upload holding an unfinished upload's parts; null elsewhere (and not written).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? MultipartUploadId { get; init; }
+
     public static UploadInfoDocument From(NewUpload upload, DateTimeOffset createdAt) => new()
     {
         Version = CurrentVersion,

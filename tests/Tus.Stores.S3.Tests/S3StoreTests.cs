@@ -11,18 +11,23 @@ public sealed class S3StoreTests : S3StoreTestBase
     {
         const long length = 40 * MiB;
         var upload = await CreateAsync(length);
-        for (var i = 0; i < 40; i++)
+        for (var i = 0; i < 39; i++)
         {
             upload = await AppendAsync(upload, seed: 1, MiB);
 
-            // Every piece but the last is at least the minimum part size: small tails are joined, not kept.
-            var objects = await DataObjectsAsync(upload.Id);
-            objects.Sum(o => o.Size).Should().Be(upload.Offset, "the data objects hold exactly the offset's bytes");
-            objects.OrderBy(o => o.Key, StringComparer.Ordinal).SkipLast(1).All(o => o.Size >= 5 * MiB).Should().BeTrue("every piece but the last is at least 5 MiB");
+            // Small tails are kept in the record and joined with the next PATCH until they make a part of 5 MiB.
+            var committed = await CommittedAsync(upload.Id);
+            committed.PartSizes.Where(size => size < 5 * MiB).Should().BeEmpty("every part is at least the minimum part size");
+            committed.Kept.Should().BeLessThan(5 * MiB, "only bytes too few for a part are kept outside the multipart upload");
+            (committed.PartBytes + committed.Kept).Should().Be(upload.Offset);
+            await AssertDataAsync(upload, seed: 1, upload.Offset);
+            (await DataObjectsAsync(upload.Id)).Count(o => o.Key.StartsWith(".tail.", StringComparison.Ordinal)).Should().BeLessThanOrEqualTo(2, "older records are deleted");
         }
 
+        upload = await AppendAsync(upload, seed: 1, MiB);
         upload.IsComplete.Should().BeTrue();
-        (await DataObjectsAsync(upload.Id)).Should().Equal([("", length)], "a complete upload is one object, with no pieces left");
+        (await DataObjectsAsync(upload.Id)).Should().Equal([("", length)], "a complete upload is one object, with no record left");
+        (await Client.ListMultipartUploadsAsync(new ListMultipartUploadsRequest { BucketName = Bucket, Prefix = Prefix + upload.Id }, Ct)).MultipartUploads.Should().BeNullOrEmpty("the multipart upload was completed");
         await AssertDataAsync(upload, seed: 1, length);
         using var whole = await Client.GetObjectAsync(Bucket, Prefix + upload.Id, Ct);
         await AssertStreamAsync(whole.ResponseStream, seed: 1, length);
@@ -48,14 +53,29 @@ public sealed class S3StoreTests : S3StoreTestBase
     {
         var upload = await CreateAsync(length: null);
         upload = await AppendAsync(upload, seed: 3, 6 * MiB);
-        upload = await AppendAsync(upload, seed: 3, 7 * MiB);
-        (await DataObjectsAsync(upload.Id)).Should().HaveCount(2);
+        upload = await AppendAsync(upload, seed: 3, 3 * MiB);
+        var committed = await CommittedAsync(upload.Id);
+        committed.PartSizes.Should().Equal([6 * MiB]);
+        committed.Kept.Should().Be(3 * MiB);
 
-        upload = await ((ITusStore)Store).DeferredLength!.SetLengthAsync(upload, 13 * MiB, Ct);
+        upload = await ((ITusStore)Store).DeferredLength!.SetLengthAsync(upload, 9 * MiB, Ct);
 
         upload.IsComplete.Should().BeTrue();
-        (await DataObjectsAsync(upload.Id)).Should().Equal([("", 13 * MiB)]);
-        await AssertDataAsync(upload, seed: 3, 13 * MiB);
+        (await DataObjectsAsync(upload.Id)).Should().Equal([("", 9 * MiB)], "the kept bytes became the last part");
+        await AssertDataAsync(upload, seed: 3, 9 * MiB);
+    }
+
+    [Fact]
+    public async Task SetLengthAsync_UploadWithOnlyKeptBytes_WritesThemAsTheFinalObject()
+    {
+        var upload = await CreateAsync(length: null);
+        upload = await AppendAsync(upload, seed: 16, 100_000);
+
+        upload = await ((ITusStore)Store).DeferredLength!.SetLengthAsync(upload, 100_000, Ct);
+
+        upload.IsComplete.Should().BeTrue();
+        (await DataObjectsAsync(upload.Id)).Should().Equal([("", 100_000L)]);
+        await AssertDataAsync(upload, seed: 16, 100_000);
     }
 
     [Theory]
@@ -93,7 +113,7 @@ public sealed class S3StoreTests : S3StoreTestBase
         var upload = await CreateAsync(30 * MiB);
         upload = await AppendAsync(upload, seed: 4, 6 * MiB);
         upload = await AppendAsync(upload, seed: 4, 6 * MiB);
-        var orphan = await Client.InitiateMultipartUploadAsync(Bucket, Prefix + upload.Id + ".seg.0000000000012582912", Ct);
+        var orphan = await Client.InitiateMultipartUploadAsync(Bucket, Prefix + upload.Id, Ct);
 
         await ((ITusStore)Store).Termination!.DeleteAsync(upload.Id, Ct);
 
@@ -143,7 +163,7 @@ public sealed class S3StoreTests : S3StoreTestBase
         var after = await Store.GetAsync(upload.Id, Ct);
         after!.Offset.Should().Be(before + cancelAfter, "every byte received before the token fired is stored");
         await AssertDataAsync(after, seed: 13, after.Offset);
-        (await Client.ListMultipartUploadsAsync(new ListMultipartUploadsRequest { BucketName = Bucket, Prefix = Prefix }, Ct)).MultipartUploads.Should().BeNullOrEmpty();
+        (await Client.ListMultipartUploadsAsync(new ListMultipartUploadsRequest { BucketName = Bucket, Prefix = Prefix }, Ct)).MultipartUploads.Should().HaveCountLessThanOrEqualTo(1, "only the upload's own multipart upload is left");
         after = await AppendAsync(after, seed: 13, length - after.Offset);
         after.IsComplete.Should().BeTrue();
         await AssertDataAsync(after, seed: 13, length);
@@ -181,25 +201,61 @@ public sealed class S3StoreTests : S3StoreTestBase
         await AssertDataAsync(after, seed: 6, broken);
     }
 
+    [Theory]
+    [InlineData(8 * 1024 * 1024)] // parts uploaded, never committed
+    [InlineData(100_000)] // only joined with the kept bytes
+    public async Task AppendAsync_BodyFailsItsChecksum_CommitsNothingAndTheUploadGoesOn(long unverified)
+    {
+        var upload = await CreateAsync(30 * MiB);
+        upload = await AppendAsync(upload, seed: 17, 6 * MiB);
+        upload = await AppendAsync(upload, seed: 17, MiB); // kept bytes the next append joins
+        var before = await DataObjectsAsync(upload.Id);
+
+        // The engine's body when the client's checksum does not match: its end is a ChecksumMismatchException.
+        var body = new PatternStream(99, upload.Offset, unverified) { FailAfter = unverified, Failure = new ChecksumMismatchException() };
+        var act = async () => await Store.AppendAsync(upload, body, Ct);
+
+        await act.Should().ThrowAsync<ChecksumMismatchException>();
+        (await DataObjectsAsync(upload.Id)).Should().BeEquivalentTo(before, "no record is written for bytes that failed their checksum");
+        var fresh = await Store.GetAsync(upload.Id, Ct);
+        fresh!.Offset.Should().Be(7 * MiB, "the offset is unchanged");
+        await AssertDataAsync(fresh, seed: 17, 7 * MiB);
+        fresh = await AppendAsync(fresh, seed: 17, 23 * MiB);
+        fresh.IsComplete.Should().BeTrue();
+        await AssertDataAsync(fresh, seed: 17, 30 * MiB);
+    }
+
     [Fact]
-    public async Task DiscardFromAsync_AfterAChecksumFailedAppend_RestoresTheObjectsExactly()
+    public async Task DiscardFromAsync_AfterAnAppend_RestoresTheOffsetAndKeptBytes()
     {
         var upload = await CreateAsync(30 * MiB);
         upload = await AppendAsync(upload, seed: 7, 6 * MiB);
         upload = await AppendAsync(upload, seed: 7, MiB); // a small tail the next append joins
-        var before = await DataObjectsAsync(upload.Id);
 
-        // The engine's view of a PATCH whose checksum does not match: the append, then a discard from its start.
+        // A store's discard after an append the engine could not verify (a store that kept the bytes).
         var appended = await Store.AppendAsync(upload, new PatternStream(99, upload.Offset, 8 * MiB), Ct);
         var restored = await ((ITusStore)Store).Checksum!.DiscardFromAsync(upload with { Offset = upload.Offset + appended }, upload.Offset, Ct);
 
         restored.Offset.Should().Be(7 * MiB);
-        (await DataObjectsAsync(upload.Id)).Should().BeEquivalentTo(before, "no byte of the unverified request is left in S3");
         var fresh = await Store.GetAsync(upload.Id, Ct);
         fresh!.Offset.Should().Be(7 * MiB);
         await AssertDataAsync(fresh, seed: 7, 7 * MiB);
-        var multipart = await Client.ListMultipartUploadsAsync(new ListMultipartUploadsRequest { BucketName = Bucket, Prefix = Prefix }, Ct);
-        (multipart.MultipartUploads ?? []).Should().BeEmpty();
+        fresh = await AppendAsync(fresh, seed: 7, 23 * MiB);
+        await AssertDataAsync(fresh, seed: 7, 30 * MiB);
+        (await Client.ListMultipartUploadsAsync(new ListMultipartUploadsRequest { BucketName = Bucket, Prefix = Prefix }, Ct)).MultipartUploads.Should().BeNullOrEmpty();
+    }
+
+    [Fact]
+    public async Task DiscardFromAsync_IntoPartsOfEarlierAppends_IsNotSupported()
+    {
+        var upload = await CreateAsync(30 * MiB);
+        upload = await AppendAsync(upload, seed: 18, 6 * MiB);
+        upload = await AppendAsync(upload, seed: 18, 6 * MiB);
+
+        var act = async () => await ((ITusStore)Store).Checksum!.DiscardFromAsync(upload, 3 * MiB, Ct);
+
+        await act.Should().ThrowAsync<NotSupportedException>();
+        (await Store.GetAsync(upload.Id, Ct))!.Offset.Should().Be(12 * MiB, "nothing changed");
     }
 
     [Fact]
@@ -213,8 +269,12 @@ public sealed class S3StoreTests : S3StoreTestBase
         var restored = await ((ITusStore)Store).Checksum!.DiscardFromAsync(completed, 6 * MiB, Ct);
 
         restored.Offset.Should().Be(6 * MiB);
-        (await DataObjectsAsync(upload.Id)).Should().Equal([("", 6 * MiB)]);
+        restored.IsComplete.Should().BeFalse();
+        (await DataObjectsAsync(upload.Id)).Should().NotContain(o => o.Key == "", "the final object is gone");
         await AssertDataAsync(restored, seed: 8, 6 * MiB);
+        var finished = await AppendAsync(restored, seed: 8, 8 * MiB);
+        finished.IsComplete.Should().BeTrue();
+        await AssertDataAsync(finished, seed: 8, 14 * MiB);
     }
 
     [Fact]
@@ -282,9 +342,9 @@ public sealed class S3StoreTests : S3StoreTestBase
     }
 
     [Fact]
-    public async Task OpenReadAsync_RangeAcrossPieces_ReturnsExactlyThoseBytes()
+    public async Task OpenReadAsync_FinishedUpload_ReturnsExactlyTheRangeAcrossParts()
     {
-        var upload = await CreateAsync(20 * MiB);
+        var upload = await CreateAsync(12 * MiB);
         upload = await AppendAsync(upload, seed: 12, 6 * MiB);
         upload = await AppendAsync(upload, seed: 12, 6 * MiB);
 
@@ -296,5 +356,67 @@ public sealed class S3StoreTests : S3StoreTestBase
             await stream.CopyToAsync(copy, Ct);
             copy.ToArray().Should().Equal(Bytes.Make(12, from, 5000));
         }
+    }
+
+    [Fact]
+    public async Task OpenReadAsync_UnfinishedUpload_ReadsTheKeptBytesAndRefusesParts()
+    {
+        var upload = await CreateAsync(20 * MiB);
+        upload = await AppendAsync(upload, seed: 19, (6 * MiB) + 5000);
+
+        var kept = await Store.OpenReadAsync(upload, 6 * MiB, 5000, Ct);
+        await using (kept)
+        {
+            var bytes = new byte[5000];
+            await kept.ReadExactlyAsync(bytes, Ct);
+            bytes.Should().Equal(Bytes.Make(19, 6 * MiB, 5000));
+        }
+
+        var act = async () => await (await Store.OpenReadAsync(upload, 0, 100, Ct)).DisposeAsync();
+        await act.Should().ThrowAsync<NotSupportedException>("S3 cannot read parts of a multipart upload before it is completed");
+    }
+
+    [Theory]
+    [InlineData(new[] { 2, 9 }, 5 * 1024 * 1024)] // uploaded over, and one beyond the end
+    [InlineData(new[] { 8, 9 }, 100_000)] // small ones beyond the end
+    public async Task AppendAsync_CrashAfterPartsBeforeTheRecord_CountsOnlyCommittedBytes(int[] leftOverParts, int leftOverSize)
+    {
+        var upload = await CreateAsync(30 * MiB);
+        upload = await AppendAsync(upload, seed: 20, 6 * MiB);
+
+        // A crash after parts were uploaded but before their record: the record counts part 1 only.
+        var info = await Client.GetObjectAsync(Bucket, Prefix + upload.Id + ".info", Ct);
+        using var reader = new StreamReader(info.ResponseStream);
+        var multipartId = System.Text.Json.JsonDocument.Parse(await reader.ReadToEndAsync(Ct)).RootElement.GetProperty("multipartUploadId").GetString();
+        foreach (var number in leftOverParts)
+        {
+            await Client.UploadPartAsync(new UploadPartRequest { BucketName = Bucket, Key = Prefix + upload.Id, UploadId = multipartId, PartNumber = number, InputStream = new MemoryStream(new byte[leftOverSize]), UseChunkEncoding = false }, Ct);
+        }
+
+        var after = await Store.GetAsync(upload.Id, Ct);
+        after!.Offset.Should().Be(6 * MiB, "parts no record counts are not part of the upload");
+        after = await AppendAsync(after, seed: 20, 24 * MiB);
+
+        after.IsComplete.Should().BeTrue();
+        (await DataObjectsAsync(upload.Id)).Should().Equal([("", 30 * MiB)], "the final object holds exactly the upload's bytes");
+        await AssertDataAsync(after, seed: 20, 30 * MiB);
+        (await Client.ListMultipartUploadsAsync(new ListMultipartUploadsRequest { BucketName = Bucket, Prefix = Prefix }, Ct)).MultipartUploads.Should().BeNullOrEmpty();
+    }
+
+    [Fact]
+    public async Task SetLengthAsync_WithLeftOverParts_CompletesWithExactlyTheUploadsBytes()
+    {
+        var upload = await CreateAsync(length: null);
+        upload = await AppendAsync(upload, seed: 21, (6 * MiB) + 300);
+        var info = await Client.GetObjectAsync(Bucket, Prefix + upload.Id + ".info", Ct);
+        using var reader = new StreamReader(info.ResponseStream);
+        var multipartId = System.Text.Json.JsonDocument.Parse(await reader.ReadToEndAsync(Ct)).RootElement.GetProperty("multipartUploadId").GetString();
+        await Client.UploadPartAsync(new UploadPartRequest { BucketName = Bucket, Key = Prefix + upload.Id, UploadId = multipartId, PartNumber = 2, InputStream = new MemoryStream(new byte[5 * MiB]), UseChunkEncoding = false }, Ct);
+
+        upload = await ((ITusStore)Store).DeferredLength!.SetLengthAsync(upload, upload.Offset, Ct);
+
+        upload.IsComplete.Should().BeTrue();
+        (await DataObjectsAsync(upload.Id)).Should().Equal([("", (6 * MiB) + 300)]);
+        await AssertDataAsync(upload, seed: 21, (6 * MiB) + 300);
     }
 }

@@ -1,4 +1,5 @@
 using Amazon.S3;
+using Amazon.S3.Model;
 using Tus.Protocol;
 
 namespace Tus.Stores.S3.Tests;
@@ -160,8 +161,27 @@ public abstract class S3StoreTestBase : IAsyncLifetime
         return after;
     }
 
+    /// <summary>Checks the upload holds the pattern's first <paramref name="length"/> bytes: all of them when it is
+    /// finished; of an unfinished one (whose parts S3 cannot read) the committed parts' sizes, read from S3, and the bytes
+    /// kept in its record.</summary>
     protected async Task AssertDataAsync(UploadInfo upload, int seed, long length)
     {
+        if (!upload.IsComplete)
+        {
+            var state = await CommittedAsync(upload.Id);
+            (state.PartBytes + state.Kept).Should().Be(length, "the committed parts and the kept bytes make the offset");
+            upload.Offset.Should().Be(length);
+            var kept = await Store.OpenReadAsync(upload, state.PartBytes, state.Kept, Ct);
+            await using (kept)
+            {
+                var bytes = new byte[state.Kept];
+                await kept.ReadExactlyAsync(bytes, Ct);
+                bytes.Should().Equal(Bytes.Make(seed, state.PartBytes, (int)state.Kept), "the record keeps the bytes after the parts");
+            }
+
+            return;
+        }
+
         var stream = await Store.OpenReadAsync(upload, 0, length, Ct);
         await using (stream)
         {
@@ -191,6 +211,29 @@ public abstract class S3StoreTestBase : IAsyncLifetime
     }
 
     /// <summary>The upload's data objects (key suffix after the id, size), as S3 lists them.</summary>
+    /// <summary>What S3 holds for an unfinished upload: the current commit record's parts, their sizes as S3 lists them
+    /// (each checked against the record), and the bytes the record keeps.</summary>
+    protected async Task<(int Parts, long PartBytes, long Kept, List<long> PartSizes)> CommittedAsync(string id)
+    {
+        var records = (await DataObjectsAsync(id)).Where(o => o.Key.StartsWith(".tail.", StringComparison.Ordinal)).OrderBy(o => o.Key, StringComparer.Ordinal).ToList();
+        records.Should().NotBeEmpty("an unfinished upload with bytes has a commit record");
+        var fields = records[^1].Key.Split('.');
+        var parts = int.Parse(fields[3], System.Globalization.CultureInfo.InvariantCulture);
+        var partBytes = long.Parse(fields[4], System.Globalization.CultureInfo.InvariantCulture);
+        var sizes = new List<long>();
+        if (parts > 0)
+        {
+            var multipart = await Client.ListMultipartUploadsAsync(new ListMultipartUploadsRequest { BucketName = Bucket, Prefix = Prefix + id }, Ct);
+            var own = (multipart.MultipartUploads ?? []).Where(u => u.Key == Prefix + id).Should().ContainSingle("one multipart upload holds the upload's parts").Subject;
+            var listed = await Client.ListPartsAsync(new ListPartsRequest { BucketName = Bucket, Key = Prefix + id, UploadId = own.UploadId }, Ct);
+            sizes = (listed.Parts ?? []).Where(p => p.PartNumber <= parts).OrderBy(p => p.PartNumber).Select(p => p.Size ?? 0).ToList();
+            sizes.Should().HaveCount(parts, "every part the record counts is in the multipart upload");
+            sizes.Sum().Should().Be(partBytes, "the record's byte count is the sum of its parts");
+        }
+
+        return (parts, partBytes, records[^1].Size, sizes);
+    }
+
     protected async Task<List<(string Key, long Size)>> DataObjectsAsync(string id)
     {
         var keys = new List<(string, long)>();
