@@ -364,7 +364,11 @@ public abstract class StoreConformanceTests<TFixture> : StoreConformanceTestBase
         await AssertCancelledAsync("GetAsync", upload.Id, () => Store.GetAsync(upload.Id, token).AsTask());
         var source = new GeneratedStream(16, 100, 100);
         await AssertCancelledAsync("AppendAsync", upload.Id, () => Store.AppendAsync(upload, source, token).AsTask());
-        await AssertCancelledAsync("OpenReadAsync", upload.Id, async () => await (await Store.OpenReadAsync(upload, 0, 100, token)).DisposeAsync());
+        if (CanReadData(upload))
+        {
+            await AssertCancelledAsync("OpenReadAsync", upload.Id, async () => await (await Store.OpenReadAsync(upload, 0, 100, token)).DisposeAsync());
+        }
+
         if (Store.DeferredLength is { } deferred)
         {
             await AssertCancelledAsync("SetLengthAsync", upload.Id, () => deferred.SetLengthAsync(upload, 1000, token).AsTask());
@@ -424,7 +428,11 @@ public abstract class StoreConformanceTests<TFixture> : StoreConformanceTestBase
         foreach (var (given, how) in new[] { (upload, "with the store state of an earlier lookup"), (upload with { StoreState = null }, "without store state") })
         {
             await AssertThrowsUploadNotFoundAsync(upload.Id, $"AppendAsync {how}", () => Store.AppendAsync(given, new GeneratedStream(18, 100, 10), Ct).AsTask());
-            await AssertThrowsUploadNotFoundAsync(upload.Id, $"OpenReadAsync {how}", async () => await (await Store.OpenReadAsync(given, 0, 100, Ct)).DisposeAsync());
+            if (CanReadData(upload))
+            {
+                await AssertThrowsUploadNotFoundAsync(upload.Id, $"OpenReadAsync {how}", async () => await (await Store.OpenReadAsync(given, 0, 100, Ct)).DisposeAsync());
+            }
+
             if (Store.DeferredLength is { } deferred)
             {
                 await AssertThrowsUploadNotFoundAsync(upload.Id, $"SetLengthAsync {how}", () => deferred.SetLengthAsync(given, 1000, Ct).AsTask());
@@ -605,8 +613,11 @@ public abstract class StoreConformanceTests<TFixture> : StoreConformanceTestBase
         }
 
         Assert.True(upload.Offset == 17_001, $"The upload reads offset {upload.Offset} after 17001 bytes were appended.");
-        var data = await ReadAsync(upload, 0, 17_001);
-        Assert.True(data.Length == 17_001 && Pattern.FirstMismatch(data, 13, 0) < 0, "OpenReadAsync, given the upload as the store last returned it, did not return the bytes appended.");
+        if (CanReadData(upload))
+        {
+            var data = await ReadAsync(upload, 0, 17_001);
+            Assert.True(data.Length == 17_001 && Pattern.FirstMismatch(data, 13, 0) < 0, "OpenReadAsync, given the upload as the store last returned it, did not return the bytes appended.");
+        }
 
         var fresh = await GetExistingAsync(upload.Id);
         Assert.True(fresh.Offset == 17_001, $"GetAsync reports offset {fresh.Offset} after 17001 bytes were appended.");
