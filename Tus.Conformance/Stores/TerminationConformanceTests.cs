@@ -94,7 +94,8 @@ public abstract class TerminationConformanceTests<TFixture> : StoreConformanceTe
     }
 
     /// <summary>AppendAsync and OpenReadAsync for a deleted upload throw <see cref="UploadNotFoundException"/> (given the
-    /// upload as GetAsync returned it before the deletion, state and all).</summary>
+    /// upload as GetAsync returned it before the deletion, state and all). OpenReadAsync is left out when the fixture
+    /// cannot read unfinished uploads (the upload deleted was unfinished).</summary>
     [Fact]
     public virtual async Task DeleteAsync_ThenAppendOrRead_ThrowsUploadNotFound()
     {
