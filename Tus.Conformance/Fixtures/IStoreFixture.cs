@@ -26,4 +26,12 @@ public interface IStoreFixture
     /// <param name="store">A store this fixture created.</param>
     /// <param name="cancellationToken">Cancels the clean-up.</param>
     ValueTask DisposeStoreAsync(ITusStore store, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Whether the store can read an unfinished upload's bytes back with <see cref="ITusStore.OpenReadAsync"/>. Default
+    /// <see langword="true"/>. Return <see langword="false"/> for a store that cannot (an S3 multipart upload's parts
+    /// cannot be read, say): the engine never needs it, and the suites then check such uploads by their offset, reading
+    /// their bytes only once they are complete; tests whose whole point is reading unfinished data report skipped.
+    /// </summary>
+    bool ReadsUnfinishedUploads => true;
 }

@@ -1,3 +1,4 @@
+using Tus.Conformance.Internal;
 using Tus.Protocol;
 using Tus.Stores;
 using Xunit;
@@ -64,7 +65,11 @@ public abstract class ChecksumConformanceTests<TFixture> : StoreConformanceTestB
 
         Assert.Equal(0, result.Offset);
         Assert.Equal(0, read.Offset);
-        Assert.Empty(await ReadAsync(read, 0, 0));
+        if (CanReadData(read))
+        {
+            Assert.Empty(await ReadAsync(read, 0, 0));
+        }
+
         await AssertDataIsPatternAsync(await AppendPatternAsync(read, seed: 83, 100), seed: 83, 100);
     }
 
@@ -110,5 +115,43 @@ public abstract class ChecksumConformanceTests<TFixture> : StoreConformanceTestB
         Assert.SkipUnless(removed, "The store can remove no upload (it offers neither termination nor expiration).");
 
         await AssertThrowsUploadNotFoundAsync(upload.Id, "DiscardFromAsync", async () => await Checksum.DiscardFromAsync(upload, 20, Ct));
+    }
+
+    /// <summary>
+    /// AppendAsync given a body that yields some bytes and then throws <see cref="ChecksumMismatchException"/> (as the
+    /// engine's body does, instead of ending, when the bytes fail their checksum) lets an exception propagate, and the
+    /// upload keeps its old offset: GetAsync reports it at once (the store kept none of those bytes, as it should), or
+    /// after DiscardFromAsync of the old offset (the store kept some; the engine takes them back that way). Appending then
+    /// continues from the old offset and the upload holds exactly the bytes appended outside the failed call.
+    /// </summary>
+    [Fact]
+    public virtual async Task AppendAsync_DataThrowsChecksumMismatch_ThrowsAndTheOldOffsetStaysOrIsRestored()
+    {
+        _ = Checksum;
+        var upload = await AppendPatternAsync(await CreateUploadAsync(70_300), seed: 87, 100);
+        var body = new GeneratedStream(96, 100, 70_000) { MaxRead = 16 * 1024, FailAfter = 70_000, Failure = new ChecksumMismatchException() };
+
+        var exception = await Record.ExceptionAsync(async () => await Store.AppendAsync(upload, body, Ct));
+
+        Assert.True(
+            exception is not null,
+            $"AppendAsync returned normally although its data threw ChecksumMismatchException after {body.Delivered} bytes; it must let the exception propagate (a store should keep none of a body that fails its checksum).");
+        var after = await GetExistingAsync(upload.Id);
+        if (after.Offset != 100)
+        {
+            Assert.True(
+                after.Offset > 100 && after.Offset <= 70_100,
+                $"GetAsync reports offset {after.Offset} for upload '{upload.Id}' after an append at offset 100 whose data threw ChecksumMismatchException after {body.Delivered} bytes; it must be between 100 and {100 + body.Delivered}.");
+            var restored = await Checksum.DiscardFromAsync(after, 100, Ct);
+            after = await GetExistingAsync(upload.Id);
+            Assert.True(
+                restored.Offset == 100 && after.Offset == 100,
+                $"After an append whose data threw ChecksumMismatchException kept {after.Offset - 100} bytes, DiscardFromAsync(100) returned offset {restored.Offset} and GetAsync reports {after.Offset}; both must be 100.");
+        }
+
+        var completed = await AppendPatternAsync(after, seed: 87, 70_200);
+
+        Assert.True(completed.IsComplete, "The upload is not complete after its remaining bytes were appended following an append whose data threw ChecksumMismatchException.");
+        await AssertDataIsPatternAsync(completed, seed: 87, 70_300);
     }
 }

@@ -349,6 +349,7 @@ public abstract class StoreConformanceTests<TFixture> : StoreConformanceTestBase
     /// Every call given a token that has fired already throws <see cref="OperationCanceledException"/> and changes
     /// nothing: CreateAsync creates no upload, GetAsync, AppendAsync (which keeps no byte) and OpenReadAsync throw, and so
     /// do the calls of every capability the store declares (delete, concatenate, set length, set expiry, remove, discard).
+    /// OpenReadAsync is left out when the fixture cannot read unfinished uploads (the upload here is unfinished).
     /// </summary>
     [Fact]
     public virtual async Task AllCalls_TokenAlreadyCancelled_ThrowAndChangeNothing()
@@ -364,7 +365,11 @@ public abstract class StoreConformanceTests<TFixture> : StoreConformanceTestBase
         await AssertCancelledAsync("GetAsync", upload.Id, () => Store.GetAsync(upload.Id, token).AsTask());
         var source = new GeneratedStream(16, 100, 100);
         await AssertCancelledAsync("AppendAsync", upload.Id, () => Store.AppendAsync(upload, source, token).AsTask());
-        await AssertCancelledAsync("OpenReadAsync", upload.Id, async () => await (await Store.OpenReadAsync(upload, 0, 100, token)).DisposeAsync());
+        if (CanReadData(upload))
+        {
+            await AssertCancelledAsync("OpenReadAsync", upload.Id, async () => await (await Store.OpenReadAsync(upload, 0, 100, token)).DisposeAsync());
+        }
+
         if (Store.DeferredLength is { } deferred)
         {
             await AssertCancelledAsync("SetLengthAsync", upload.Id, () => deferred.SetLengthAsync(upload, 1000, token).AsTask());
@@ -408,6 +413,7 @@ public abstract class StoreConformanceTests<TFixture> : StoreConformanceTestBase
     /// engine in another process, or a listing, described it): AppendAsync, OpenReadAsync and the calls of every declared
     /// capability, including ConcatenateAsync for a missing partial or final upload. GetAsync returns null. The upload is
     /// removed through termination (or else expiration); a store that can remove no upload reports the test skipped.
+    /// OpenReadAsync is left out when the fixture cannot read unfinished uploads (the upload removed was unfinished).
     /// </summary>
     [Fact]
     public virtual async Task AllCalls_RemovedUpload_ThrowUploadNotFound()
@@ -424,7 +430,11 @@ public abstract class StoreConformanceTests<TFixture> : StoreConformanceTestBase
         foreach (var (given, how) in new[] { (upload, "with the store state of an earlier lookup"), (upload with { StoreState = null }, "without store state") })
         {
             await AssertThrowsUploadNotFoundAsync(upload.Id, $"AppendAsync {how}", () => Store.AppendAsync(given, new GeneratedStream(18, 100, 10), Ct).AsTask());
-            await AssertThrowsUploadNotFoundAsync(upload.Id, $"OpenReadAsync {how}", async () => await (await Store.OpenReadAsync(given, 0, 100, Ct)).DisposeAsync());
+            if (CanReadData(upload))
+            {
+                await AssertThrowsUploadNotFoundAsync(upload.Id, $"OpenReadAsync {how}", async () => await (await Store.OpenReadAsync(given, 0, 100, Ct)).DisposeAsync());
+            }
+
             if (Store.DeferredLength is { } deferred)
             {
                 await AssertThrowsUploadNotFoundAsync(upload.Id, $"SetLengthAsync {how}", () => deferred.SetLengthAsync(given, 1000, Ct).AsTask());
@@ -571,8 +581,8 @@ public abstract class StoreConformanceTests<TFixture> : StoreConformanceTestBase
     /// <summary>
     /// Whatever <see cref="UploadInfo.StoreState"/> GetAsync returns is accepted back unchanged, as the engine hands it
     /// along within a request: by AppendAsync, again by AppendAsync given an info derived with <c>with { Offset = ... }</c>
-    /// after the first append, by the capability calls (set length, set expiry, discard) and by OpenReadAsync; and a new
-    /// lookup afterwards describes the upload exactly.
+    /// after the first append, by the capability calls (set length, set expiry, discard) and by OpenReadAsync (unless the
+    /// fixture cannot read unfinished uploads); and a new lookup afterwards describes the upload exactly.
     /// </summary>
     [Fact]
     public virtual async Task AppendAsync_StoreStateCarriedAlong_IsAcceptedBack()
@@ -605,8 +615,11 @@ public abstract class StoreConformanceTests<TFixture> : StoreConformanceTestBase
         }
 
         Assert.True(upload.Offset == 17_001, $"The upload reads offset {upload.Offset} after 17001 bytes were appended.");
-        var data = await ReadAsync(upload, 0, 17_001);
-        Assert.True(data.Length == 17_001 && Pattern.FirstMismatch(data, 13, 0) < 0, "OpenReadAsync, given the upload as the store last returned it, did not return the bytes appended.");
+        if (CanReadData(upload))
+        {
+            var data = await ReadAsync(upload, 0, 17_001);
+            Assert.True(data.Length == 17_001 && Pattern.FirstMismatch(data, 13, 0) < 0, "OpenReadAsync, given the upload as the store last returned it, did not return the bytes appended.");
+        }
 
         var fresh = await GetExistingAsync(upload.Id);
         Assert.True(fresh.Offset == 17_001, $"GetAsync reports offset {fresh.Offset} after 17001 bytes were appended.");

@@ -94,7 +94,8 @@ public abstract class TerminationConformanceTests<TFixture> : StoreConformanceTe
     }
 
     /// <summary>AppendAsync and OpenReadAsync for a deleted upload throw <see cref="UploadNotFoundException"/> (given the
-    /// upload as GetAsync returned it before the deletion, state and all).</summary>
+    /// upload as GetAsync returned it before the deletion, state and all). OpenReadAsync is left out when the fixture
+    /// cannot read unfinished uploads (the upload deleted was unfinished).</summary>
     [Fact]
     public virtual async Task DeleteAsync_ThenAppendOrRead_ThrowsUploadNotFound()
     {
@@ -103,10 +104,13 @@ public abstract class TerminationConformanceTests<TFixture> : StoreConformanceTe
         await Termination.DeleteAsync(upload.Id, Ct);
 
         await AssertThrowsUploadNotFoundAsync(upload.Id, "AppendAsync", async () => await Store.AppendAsync(upload, new Internal.GeneratedStream(34, 50, 10), Ct));
-        await AssertThrowsUploadNotFoundAsync(upload.Id, "OpenReadAsync", async () =>
+        if (CanReadData(upload))
         {
-            var stream = await Store.OpenReadAsync(upload, 0, 50, Ct);
-            await stream.DisposeAsync();
-        });
+            await AssertThrowsUploadNotFoundAsync(upload.Id, "OpenReadAsync", async () =>
+            {
+                var stream = await Store.OpenReadAsync(upload, 0, 50, Ct);
+                await stream.DisposeAsync();
+            });
+        }
     }
 }

@@ -70,9 +70,12 @@ internal static class TusMetrics
     /// <summary>Seconds since <paramref name="startTimestamp"/> on <paramref name="time"/>'s clock.</summary>
     public static double SecondsSince(TimeProvider time, long startTimestamp) => time.GetElapsedTime(startTimestamp).TotalSeconds;
 
-    /// <summary>The <c>error.type</c> of a failure: the tus error code of a coded store failure, else the exception's type.</summary>
+    /// <summary>The <c>error.type</c> of a failure: the tus error code of a coded store failure (or of a body refused for its
+    /// checksum), else the exception's type.</summary>
     public static string ErrorType(Exception exception) =>
-        exception is Stores.TusStoreException coded ? coded.Error.Code : exception.GetType().FullName ?? "_OTHER";
+        exception is Stores.TusStoreException coded ? coded.Error.Code
+        : exception is Stores.ChecksumMismatchException ? Protocol.TusError.ChecksumMismatch.Code
+        : exception.GetType().FullName ?? "_OTHER";
 
     /// <summary>Marks a span failed with <paramref name="errorType"/>.</summary>
     public static void SetError(Activity? activity, string errorType)

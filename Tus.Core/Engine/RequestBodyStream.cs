@@ -1,7 +1,8 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Runtime.CompilerServices;
-using System.Security.Cryptography;
+using Tus.Protocol;
+using Tus.Stores;
 
 namespace Tus.Engine;
 
@@ -41,10 +42,16 @@ internal enum BodyEnd
 /// expected, and ending cleanly (a read returns 0) whatever stops it: the end of the body, a silent client, a broken
 /// connection, a release request, a lost lease or shutdown. <see cref="End"/> tells which, afterwards.
 /// </summary>
+/// <remarks>
+/// With a checksum expected, the body is verified where it ends, before the store sees that end: when the bytes cannot
+/// be vouched for (a mismatch, a missing or invalid trailer, a body cut short or running over), the read that would
+/// return 0 throws <see cref="ChecksumMismatchException"/> instead, and so does every read after it, so that a store
+/// can avoid committing them. <see cref="ChecksumFailure"/> tells the engine, whatever the store made of it.
+/// </remarks>
 internal sealed class RequestBodyStream : Stream
 {
     private readonly PipeReader _reader;
-    private readonly IncrementalHash? _hash;
+    private readonly BodyChecksum? _checksum;
     private readonly TimeSpan _readTimeout;
     private readonly CancellationTokenSource _deadline;
     private readonly CancellationTokenSource _stop;
@@ -58,7 +65,7 @@ internal sealed class RequestBodyStream : Stream
     public RequestBodyStream(
         PipeReader reader,
         long limit,
-        IncrementalHash? hash,
+        BodyChecksum? checksum,
         TimeSpan readTimeout,
         TimeProvider time,
         CancellationToken aborted,
@@ -70,7 +77,7 @@ internal sealed class RequestBodyStream : Stream
         _storeCall = storeCall;
         _reader = reader;
         _remaining = limit;
-        _hash = hash;
+        _checksum = checksum;
         _readTimeout = readTimeout;
         _aborted = aborted;
         _releaseRequested = releaseRequested;
@@ -110,6 +117,15 @@ internal sealed class RequestBodyStream : Stream
 
     /// <summary>Why the body stopped.</summary>
     public BodyEnd End { get; private set; }
+
+    /// <summary>
+    /// Once the body was verified against its checksum: <see langword="null"/> when it matched (or none was expected),
+    /// otherwise the error for a complete body (a mismatch, or a missing or invalid trailer; a body that did not end
+    /// complete fails with <see cref="TusError.ChecksumMismatch"/>).
+    /// </summary>
+    public TusError? ChecksumFailure { get; private set; }
+
+    private bool _verified;
 
     public override bool CanRead => true;
 
@@ -227,9 +243,20 @@ internal sealed class RequestBodyStream : Stream
 
     /// <summary>
     /// After the store stopped reading at the limit, finds out whether the body really ended there
-    /// (<see cref="BodyEnd.Completed"/>) or went on (<see cref="BodyEnd.Overflow"/>).
+    /// (<see cref="BodyEnd.Completed"/>) or went on (<see cref="BodyEnd.Overflow"/>). With a checksum expected, the body
+    /// is then verified, if the store's reads did not get that far (<see cref="ChecksumFailure"/>); this never throws
+    /// <see cref="ChecksumMismatchException"/>.
     /// </summary>
     public async ValueTask ProbeEndAsync()
+    {
+        await ProbeAsync(CancellationToken.None).ConfigureAwait(false);
+        if (_checksum is not null)
+        {
+            VerifyOnce();
+        }
+    }
+
+    private async ValueTask ProbeAsync(CancellationToken cancellationToken)
     {
         if (End is not (BodyEnd.LimitReached or BodyEnd.None))
         {
@@ -237,7 +264,7 @@ internal sealed class RequestBodyStream : Stream
         }
 
         var wasLimit = End == BodyEnd.LimitReached;
-        var result = await ReadPipeAsync(CancellationToken.None).ConfigureAwait(false);
+        var result = await ReadPipeAsync(cancellationToken).ConfigureAwait(false);
         if (result is not { } read)
         {
             return;
@@ -259,40 +286,74 @@ internal sealed class RequestBodyStream : Stream
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<ReadOnlySequence<byte>> NextAsync(CancellationToken cancellationToken)
     {
+        if (ChecksumFailure is not null)
+        {
+            throw new ChecksumMismatchException();
+        }
+
         if (End != BodyEnd.None)
         {
-            return default;
+            return _checksum is null ? default : await VerifiedEndAsync(cancellationToken).ConfigureAwait(false);
         }
 
         if (_remaining == 0)
         {
             End = BodyEnd.LimitReached;
-            return default;
+            return _checksum is null ? default : await VerifiedEndAsync(cancellationToken).ConfigureAwait(false);
         }
 
         var result = await ReadPipeAsync(cancellationToken).ConfigureAwait(false);
         if (result is not { } read)
         {
-            return default;
+            return _checksum is null ? default : await VerifiedEndAsync(cancellationToken).ConfigureAwait(false);
         }
 
         if (read.Buffer.IsEmpty)
         {
             _reader.AdvanceTo(read.Buffer.End);
             End = read.IsCompleted ? BodyEnd.Completed : BodyEnd.Interrupted;
-            return default;
+            return _checksum is null ? default : await VerifiedEndAsync(cancellationToken).ConfigureAwait(false);
         }
 
         return read.Buffer.Length > _remaining ? read.Buffer.Slice(0, _remaining) : read.Buffer;
     }
 
+    /// <summary>
+    /// The body stopped, and a checksum is expected: the end the store is about to see is verified first, and refused
+    /// with <see cref="ChecksumMismatchException"/> when the bytes cannot be vouched for.
+    /// </summary>
+    private async ValueTask<ReadOnlySequence<byte>> VerifiedEndAsync(CancellationToken cancellationToken)
+    {
+        if (End == BodyEnd.LimitReached)
+        {
+            // Whether the body ends exactly at the limit is known only by reading on, so that is done now, before the store
+            // takes the end as a complete, verified body (without a checksum the engine probes after the store returns).
+            await ProbeAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        VerifyOnce();
+        return ChecksumFailure is null ? default : throw new ChecksumMismatchException();
+    }
+
+    /// <summary>Verifies the body, once, now that it ended: only a complete body can match its checksum.</summary>
+    private void VerifyOnce()
+    {
+        if (_verified)
+        {
+            return;
+        }
+
+        _verified = true;
+        ChecksumFailure = End == BodyEnd.Completed ? _checksum!.Verify() : TusError.ChecksumMismatch;
+    }
+
     private void Consume(in ReadOnlySequence<byte> consumed)
     {
-        if (_hash is not null)
+        if (_checksum is not null)
         {
             foreach (var memory in consumed)
             {
-                _hash.AppendData(memory.Span);
+                _checksum.Append(memory.Span);
             }
         }
 

@@ -1,5 +1,3 @@
-using System.Buffers;
-using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 using Tus.Http;
 using Tus.Locking;
@@ -22,6 +20,12 @@ internal readonly record struct WriteOutcome(UploadInfo Upload, long Written, Tu
 /// at what the upload may take, verifies checksums (discarding the bytes of a request that fails its checksum), and
 /// turns every way a body can stop into a response while the store keeps what arrived.
 /// </summary>
+/// <remarks>
+/// Checksums are verified by the body stream itself, as the body ends (<see cref="BodyChecksum"/>): the engine never
+/// reads an unfinished upload back. A body that fails makes the store's last read throw
+/// <see cref="ChecksumMismatchException"/>, so a store can avoid committing its bytes; whatever the store kept of them
+/// anyway is taken back with <see cref="ITusChecksumStore.DiscardFromAsync"/>.
+/// </remarks>
 internal static class UploadWriter
 {
     /// <summary>Whether the client will send its checksum as a trailer (the checksum-trailer extension).</summary>
@@ -72,17 +76,20 @@ internal static class UploadWriter
         }
 
         Log.WriteStarted(context.Logger, upload.Id, startOffset);
-        var trailerChecksum = checksum is null && context.Capabilities.Checksum is not null && AnnouncesChecksumTrailer(request);
-        using var hash = checksum?.CreateHash();
+        using var verification = checksum is not null ? BodyChecksum.FromHeader(checksum)
+            : context.Capabilities.Checksum is not null && AnnouncesChecksumTrailer(request) ? BodyChecksum.FromTrailer(request)
+            : null;
         long written;
         BodyEnd end;
+        TusError? checksumFailure;
+        UploadInfo? kept = null;
         // Post-receive hooks hear of the progress, and may stop the body as a release request would.
         using var progress = context.Hooks.TrackProgress(request, upload, held.ReleaseRequested);
 
         // The client going away ends the body, not the store call: what arrived is still persisted.
         using (var call = new StoreCall(context, context.Options.StoreCallTimeout, clientGone: default, held.Lost, sliding: true))
         using (var body = new RequestBodyStream(
-            request.Body, allowed, hash, context.Options.ReadTimeout, context.Time,
+            request.Body, allowed, verification, context.Options.ReadTimeout, context.Time,
             request.Aborted, progress?.Interruption ?? held.ReleaseRequested, held.Lost, context.ServerStopping, call) { ClientFinishedSending = request.ClientFinishedSending })
         {
             progress?.Start(body);
@@ -91,6 +98,25 @@ internal static class UploadWriter
                 written = await context.Store.AppendAsync(upload, body, call.Token).ConfigureAwait(false);
                 await body.ProbeEndAsync().ConfigureAwait(false);
                 end = body.End;
+                checksumFailure = body.ChecksumFailure;
+            }
+#pragma warning disable CA1031 // The body's own refusal, whatever the store wrapped it in: answered as a failed checksum.
+            catch (Exception exception) when (body.ChecksumFailure is not null && IsChecksumMismatch(exception))
+#pragma warning restore CA1031
+            {
+                // The store let the body's refusal through, as it should. Whether it kept some of those bytes regardless
+                // is not guessed: a lookup tells, and they are discarded below like those of a store that returned.
+                end = body.End;
+                checksumFailure = body.ChecksumFailure;
+                kept = await UploadAccess.RereadAfterFailureAsync(context, upload.Id).ConfigureAwait(false);
+                if (kept is null)
+                {
+                    var error = held.Lost.IsCancellationRequested ? TusError.LockLost
+                        : end == BodyEnd.Completed ? checksumFailure : ErrorFor(end, sizeError);
+                    return new WriteOutcome(upload, 0, error, OffsetKnown: false, StoreFailed: true);
+                }
+
+                written = kept.Offset - startOffset;
             }
 #pragma warning disable CA1031 // Every failure of the append is answered the same way: with the offset the store kept.
             catch (Exception exception)
@@ -106,7 +132,7 @@ internal static class UploadWriter
             }
         }
 
-        var updated = upload with { Offset = startOffset + written };
+        var updated = kept?.FencedBy(held) ?? upload with { Offset = startOffset + written };
         Log.WriteEnded(context.Logger, upload.Id, end.ToString(), written, updated.Offset);
         var stopped = progress?.Finish(request, updated, interrupted: end == BodyEnd.Interrupted) == true;
         if (held.Lost.IsCancellationRequested)
@@ -121,25 +147,17 @@ internal static class UploadWriter
             Log.WriteEndedEarly(context.Logger, upload.Id, end.ToString(), written);
         }
 
-        var verification = checksum is not null || trailerChecksum
-            ? await VerifyAsync(context, request, updated, startOffset, checksum, hash, end, held).ConfigureAwait(false)
-            : null;
-        if (verification is { } failed)
+        if (checksumFailure is { } failed)
         {
-            if (held.Lost.IsCancellationRequested)
+            // A body cut short cannot match the checksum of the whole body either: its bytes are not kept unverified.
+            var reverted = updated;
+            if (updated.Offset > startOffset)
             {
-                // Lost while the bytes were read back: the discard is the next holder's business now.
-                Log.LeaseLost(context.Logger, upload.Id);
-                return new WriteOutcome(updated, written, TusError.LockLost);
-            }
-
-            UploadInfo reverted;
-            using (var call = context.StoreCall(clientGone: default, held.Lost))
-            {
+                using var call = context.StoreCall(clientGone: default, held.Lost);
                 reverted = await call.Await(context.Capabilities.Checksum!.DiscardFromAsync(updated, startOffset, call.Token)).ConfigureAwait(false);
             }
 
-            Log.ChecksumMismatch(context.Logger, upload.Id, written);
+            Log.ChecksumMismatch(context.Logger, upload.Id, Math.Max(0, written));
             return new WriteOutcome(reverted, 0, end == BodyEnd.Completed ? failed : stopped ? TusError.UploadStopped : ErrorFor(end, sizeError));
         }
 
@@ -196,55 +214,17 @@ internal static class UploadWriter
         _ => TusError.UploadInterrupted,
     };
 
-    /// <summary>Returns the error to answer with when the bytes cannot be vouched for, or <see langword="null"/> when they match.</summary>
-    private static async ValueTask<TusError?> VerifyAsync(EngineContext context, TusRequest request, UploadInfo updated, long startOffset, Checksum? checksum, IncrementalHash? hash, BodyEnd end, ITusLock held)
+    /// <summary>Whether <paramref name="exception"/> is the body's refusal, passed on as it is or wrapped by the store.</summary>
+    private static bool IsChecksumMismatch(Exception exception)
     {
-        if (end != BodyEnd.Completed)
+        for (Exception? current = exception; current is not null; current = current.InnerException)
         {
-            // A body cut short cannot match the checksum of the whole body; its bytes are not kept unverified.
-            return TusError.ChecksumMismatch;
-        }
-
-        if (checksum is not null)
-        {
-            return checksum.Matches(hash!.GetHashAndReset()) ? null : TusError.ChecksumMismatch;
-        }
-
-        var trailer = request.GetTrailer(TusHeaders.UploadChecksum);
-        if (trailer is null)
-        {
-            return TusError.InvalidChecksum;
-        }
-
-        var (parsed, error) = Checksum.Parse(trailer);
-        if (parsed is null)
-        {
-            return error;
-        }
-
-        // The algorithm is known only now, so the bytes just stored are read back and hashed.
-        using var readBack = parsed.CreateHash();
-        var length = updated.Offset - startOffset;
-        using var call = new StoreCall(context, context.Options.StoreCallTimeout, clientGone: default, held.Lost, sliding: true);
-        var stream = await call.Await(context.Store.OpenReadAsync(updated, startOffset, length, call.Token)).ConfigureAwait(false);
-        await using (stream.ConfigureAwait(false))
-        {
-            var buffer = ArrayPool<byte>.Shared.Rent(81920);
-            try
+            if (current is ChecksumMismatchException)
             {
-                int read;
-                while ((read = await call.Await(stream.ReadAsync(buffer, call.Token)).ConfigureAwait(false)) > 0)
-                {
-                    readBack.AppendData(buffer, 0, read);
-                    call.Restart();
-                }
-            }
-            finally
-            {
-                ArrayPool<byte>.Shared.Return(buffer);
+                return true;
             }
         }
 
-        return parsed.Matches(readBack.GetHashAndReset()) ? null : TusError.ChecksumMismatch;
+        return false;
     }
 }

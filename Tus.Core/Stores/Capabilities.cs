@@ -57,8 +57,10 @@ public interface ITusExpirationStore
 }
 
 /// <summary>
-/// The tus checksum extension. The engine hashes each request body as it streams to the store; when the client's
-/// checksum does not match, it asks the store to take the bytes of that request back.
+/// The tus checksum extension (and checksum-trailer). The engine hashes each request body as it streams to the store
+/// (with every supported algorithm when the checksum comes as a trailer). When the bytes fail verification, the body's
+/// last read throws <see cref="ChecksumMismatchException"/> so the store can avoid keeping them, and the engine asks the
+/// store to take back any it kept anyway.
 /// </summary>
 public interface ITusChecksumStore
 {

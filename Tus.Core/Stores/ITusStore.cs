@@ -13,7 +13,8 @@ namespace Tus.Stores;
 /// Methods given an upload that no longer exists throw <see cref="UploadNotFoundException"/>, except deletions, which
 /// succeed. Stores keep metadata entries in the order they were given.</para>
 /// <para>Stores never see transport errors. A request body that breaks off, times out or is interrupted ends cleanly
-/// for the store as the end of <c>data</c>; the store persists what arrived.</para>
+/// for the store as the end of <c>data</c>; the store persists what arrived. (When a checksum was expected, such a body
+/// cannot be verified: its end is a <see cref="ChecksumMismatchException"/>, see <see cref="AppendAsync"/>.)</para>
 /// <para>Every call gets a token that really fires: the engine bounds each call by its store-call timeout, by the
 /// host's shutdown (after a grace period) and by the loss of the upload's lease. A store passes it on to every I/O it
 /// makes and lets the resulting <see cref="OperationCanceledException"/> propagate.</para>
@@ -43,17 +44,28 @@ public interface ITusStore
     /// <param name="upload">The upload as last returned by this store; the engine has checked the client's offset
     /// against it and holds the upload's lock.</param>
     /// <param name="data">The bytes to append. The engine has already capped it at the bytes the upload may still take;
-    /// it ends cleanly (a read returns 0) when the request ends for any reason.</param>
+    /// it ends cleanly (a read returns 0) when the request ends for any reason, except when a checksum is expected and
+    /// the bytes fail it: then the read that would return 0 throws <see cref="ChecksumMismatchException"/>.</param>
     /// <param name="cancellationToken">Fires when the engine abandons the write: the store made no progress (neither read
     /// from <paramref name="data"/> nor returned) for the store-call timeout, the host is stopping and its grace period is
     /// over, or the upload's lease was lost. Even then, bytes already written must stay reported by <see cref="GetAsync"/>.</param>
     /// <returns>The number of bytes appended and durably accounted for.</returns>
-    /// <remarks>When this method throws (its token fired, the backend failed, <paramref name="data"/> threw), the engine
+    /// <remarks>
+    /// <para>When this method throws (its token fired, the backend failed, <paramref name="data"/> threw), the engine
     /// does not guess what was kept: it asks <see cref="GetAsync"/> for the offset before it answers. So the offset a
-    /// store reports afterwards must be exactly the bytes it can read back, every one of them as received.</remarks>
+    /// store reports afterwards must be exactly the bytes it has stored, every one of them as received.</para>
+    /// <para>A <see cref="ChecksumMismatchException"/> from <paramref name="data"/> (only for stores that declare
+    /// <see cref="Checksum"/>) means the body's bytes failed verification: a store should keep none of them beyond what
+    /// it had and let the exception propagate. A store that keeps them anyway is still correct: the engine takes them
+    /// back with <see cref="ITusChecksumStore.DiscardFromAsync"/>.</para>
+    /// </remarks>
     ValueTask<long> AppendAsync(UploadInfo upload, Stream data, CancellationToken cancellationToken);
 
     /// <summary>Opens a stream over a byte range of the upload's data.</summary>
+    /// <remarks>The engine calls it only for complete uploads (downloads), and concatenation only ever involves complete
+    /// partial uploads. It never reads back an unfinished upload (checksums are verified as the body streams), so a
+    /// store that cannot read an unfinished upload's bytes (an S3 multipart upload, say) may throw
+    /// <see cref="NotSupportedException"/> for such ranges.</remarks>
     /// <param name="upload">The upload to read.</param>
     /// <param name="offset">The first byte to read.</param>
     /// <param name="length">How many bytes to read; <paramref name="offset"/> + <paramref name="length"/> never exceeds the upload's offset.</param>

@@ -22,6 +22,8 @@ public class ReferenceStoreFixture : IProtocolFixture
 
     protected virtual bool Capabilities => true;
 
+    public virtual bool ReadsUnfinishedUploads => true;
+
     public ValueTask<ITusStore> CreateStoreAsync(CancellationToken cancellationToken) =>
         ValueTask.FromResult<ITusStore>(new ReferenceStore(Defect, Capabilities));
 
@@ -30,6 +32,20 @@ public class ReferenceStoreFixture : IProtocolFixture
         ((ReferenceStore)store).Dispose();
         return ValueTask.CompletedTask;
     }
+}
+
+/// <summary>
+/// A reference store that cannot read an unfinished upload back (as an S3 multipart upload cannot), and says so: the
+/// suites check such uploads by their offset, and the protocol suite shows that the engine never needs to read one.
+/// </summary>
+public sealed class CompleteReadsOnlyStoreFixture : ReferenceStoreFixture
+{
+    public CompleteReadsOnlyStoreFixture()
+        : base(StoreDefect.ReadUnfinishedFails)
+    {
+    }
+
+    public override bool ReadsUnfinishedUploads => false;
 }
 
 /// <summary>A correct reference store that declares no capability at all.</summary>

@@ -30,6 +30,30 @@ public sealed class ReferenceProtocolConformanceTests(ReferenceStoreFixture fixt
 
 public sealed class ReferenceConformanceCoverageTests(ReferenceStoreFixture fixture) : ConformanceCoverageTests<ReferenceStoreFixture>(fixture);
 
+// A store that cannot read unfinished uploads (ReadsUnfinishedUploads is false): every suite passes, the test of reading
+// unfinished data reports skipped.
+
+[Collection(nameof(AllocationMeasurements))]
+public sealed class CompleteReadsOnlyStoreConformanceTests(CompleteReadsOnlyStoreFixture fixture) : StoreConformanceTests<CompleteReadsOnlyStoreFixture>(fixture);
+
+public sealed class CompleteReadsOnlyReadBackConformanceTests(CompleteReadsOnlyStoreFixture fixture) : ReadBackConformanceTests<CompleteReadsOnlyStoreFixture>(fixture);
+
+public sealed class CompleteReadsOnlyTerminationConformanceTests(CompleteReadsOnlyStoreFixture fixture) : TerminationConformanceTests<CompleteReadsOnlyStoreFixture>(fixture);
+
+public sealed class CompleteReadsOnlyConcatenationConformanceTests(CompleteReadsOnlyStoreFixture fixture) : ConcatenationConformanceTests<CompleteReadsOnlyStoreFixture>(fixture);
+
+public sealed class CompleteReadsOnlyDeferredLengthConformanceTests(CompleteReadsOnlyStoreFixture fixture) : DeferredLengthConformanceTests<CompleteReadsOnlyStoreFixture>(fixture);
+
+public sealed class CompleteReadsOnlyExpirationConformanceTests(CompleteReadsOnlyStoreFixture fixture) : ExpirationConformanceTests<CompleteReadsOnlyStoreFixture>(fixture);
+
+public sealed class CompleteReadsOnlyChecksumConformanceTests(CompleteReadsOnlyStoreFixture fixture) : ChecksumConformanceTests<CompleteReadsOnlyStoreFixture>(fixture);
+
+public sealed class CompleteReadsOnlyListingConformanceTests(CompleteReadsOnlyStoreFixture fixture) : ListingConformanceTests<CompleteReadsOnlyStoreFixture>(fixture);
+
+public sealed class CompleteReadsOnlyProtocolConformanceTests(CompleteReadsOnlyStoreFixture fixture) : ProtocolConformanceTests<CompleteReadsOnlyStoreFixture>(fixture);
+
+public sealed class CompleteReadsOnlyConformanceCoverageTests(CompleteReadsOnlyStoreFixture fixture) : ConformanceCoverageTests<CompleteReadsOnlyStoreFixture>(fixture);
+
 // A store that declares no capability: the core suites pass, and the protocol suite reports its capability scenarios
 // as skipped.
 

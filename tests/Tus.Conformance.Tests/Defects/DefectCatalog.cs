@@ -132,6 +132,9 @@ internal static class DefectCatalog
             ("DiscardFromAsync_CompletedUpload_MakesItUnfinishedAgain", StoreDefect.DiscardReturnsStaleUpload),
             ("DiscardFromAsync_AnyOffset_KeepsLengthMetadataAndCreationTime", StoreDefect.DiscardResetsDescription),
             ("DiscardFromAsync_RemovedUpload_ThrowsUploadNotFound", StoreDefect.StaleStateOutlivesDeletion),
+            ("AppendAsync_DataThrowsChecksumMismatch_ThrowsAndTheOldOffsetStaysOrIsRestored", StoreDefect.SwallowsChecksumMismatch),
+            ("AppendAsync_DataThrowsChecksumMismatch_ThrowsAndTheOldOffsetStaysOrIsRestored", StoreDefect.DiscardDoesNotTruncate),
+            ("AppendAsync_DataThrowsChecksumMismatch_ThrowsAndTheOldOffsetStaysOrIsRestored", StoreDefect.DiscardOffByOne),
         ]),
         .. Store(typeof(ReferenceProtocolConformanceTests), [
             ("Options_Extensions_MatchTheDeclaredCapabilities", StoreDefect.UnstableCapabilities),

@@ -174,7 +174,15 @@ internal sealed class ReferenceStore :
                     // A store checks its token at every step (an in-memory "write" has no I/O to pass it to).
                     ThrowIfCancelled(cancellationToken);
                     _writing = entry;
-                    read = await ReadOrReserveAsync(entry, data, buffer, readToken);
+                    try
+                    {
+                        read = await ReadOrReserveAsync(entry, data, buffer, readToken);
+                    }
+                    catch (ChecksumMismatchException) when (_defect == StoreDefect.SwallowsChecksumMismatch)
+                    {
+                        read = 0;
+                    }
+
                     if (read == 0)
                     {
                         break;
@@ -285,7 +293,7 @@ internal sealed class ReferenceStore :
         {
             if (_defect == StoreDefect.ReadUnfinishedFails && !Describe(entry).IsComplete)
             {
-                throw new InvalidOperationException("Only complete uploads can be read.");
+                throw new NotSupportedException("Only complete uploads can be read.");
             }
 
             var available = entry.Data.Length;

@@ -238,6 +238,10 @@ public enum StoreDefect
     /// <summary>DiscardFromAsync re-creates the upload's description, losing its length, metadata and creation time.</summary>
     DiscardResetsDescription,
 
+    /// <summary>AppendAsync catches the ChecksumMismatchException its body throws and returns normally, as if the body had
+    /// ended, instead of letting it propagate.</summary>
+    SwallowsChecksumMismatch,
+
     // Declarations
 
     /// <summary>The checksum capability is declared on the first read of the property and withdrawn afterwards.</summary>

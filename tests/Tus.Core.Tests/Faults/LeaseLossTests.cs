@@ -88,17 +88,17 @@ public sealed class LeaseLossTests
         var body = Encoding.ASCII.GetBytes("0123456789");
         var checksum = SHA1.HashData(matches ? body : Encoding.ASCII.GetBytes("other"));
 
-        // The read-back finishes although the lease is gone: what the engine does next is what is tested.
-        harness.Store.ReadsIgnoreTheirToken = true;
-        harness.Store.Before = (method, _) =>
+        // The body is verified as it ends, inside the append; the lease runs out before the append returns.
+        harness.Store.Append = async (upload, data, token) =>
         {
-            if (method == "OpenRead")
+            try
             {
-                // The bytes are read back to check the trailer's checksum; the lease runs out meanwhile.
+                return await harness.Store.Inner.AppendAsync(upload, data, token);
+            }
+            finally
+            {
                 harness.Locker.Granted.Last().Lose();
             }
-
-            return ValueTask.CompletedTask;
         };
         var request = FaultHarness.Patch(id, 0, body).Header("Trailer", "Upload-Checksum").Trailer("Upload-Checksum", "sha1 " + Convert.ToBase64String(checksum));
 

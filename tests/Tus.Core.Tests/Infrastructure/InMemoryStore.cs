@@ -25,6 +25,14 @@ internal sealed class InMemoryStore :
     /// <summary>Read the body with small ReadAsync calls instead of CopyToAsync, to exercise both paths.</summary>
     public bool ReadInSmallBuffers { get; init; }
 
+    /// <summary>Like an S3 multipart upload: an unfinished upload's bytes cannot be read back.</summary>
+    public bool CannotReadUnfinished { get; init; }
+
+    /// <summary>How many times <see cref="OpenReadAsync"/> was called.</summary>
+    public int OpenReadCalls => _openReadCalls;
+
+    private int _openReadCalls;
+
     /// <summary>Thrown by the next call to any method, then cleared.</summary>
     public Exception? FailNext { get; set; }
 
@@ -127,7 +135,13 @@ internal sealed class InMemoryStore :
     public ValueTask<Stream> OpenReadAsync(UploadInfo upload, long offset, long length, CancellationToken cancellationToken)
     {
         ThrowIfFailing();
+        Interlocked.Increment(ref _openReadCalls);
         var bytes = DataOf(upload.Id);
+        if (CannotReadUnfinished && (upload.Length is not { } total || bytes.Length < total))
+        {
+            throw new NotSupportedException("An unfinished upload cannot be read back.");
+        }
+
         return ValueTask.FromResult<Stream>(new MemoryStream(bytes, (int)offset, (int)length, writable: false));
     }
 
