@@ -79,6 +79,9 @@ public sealed class LimitedS3StoreFixture : IProtocolFixture
 {
     private readonly ConcurrentDictionary<ITusStore, (S3Store Inner, string Prefix)> _stores = new(ReferenceEqualityComparer.Instance);
 
+    /// <summary>S3 cannot read the parts of a multipart upload before it is completed.</summary>
+    public bool ReadsUnfinishedUploads => false;
+
     public async ValueTask<ITusStore> CreateStoreAsync(CancellationToken cancellationToken)
     {
         var client = await S3TestEnvironment.RequireClientAsync();

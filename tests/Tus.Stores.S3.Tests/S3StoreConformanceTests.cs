@@ -9,6 +9,9 @@ public sealed class S3StoreConformanceFixture : IProtocolFixture
 {
     private readonly ConcurrentDictionary<ITusStore, string> _prefixes = new(ReferenceEqualityComparer.Instance);
 
+    /// <summary>S3 cannot read the parts of a multipart upload before it is completed.</summary>
+    public bool ReadsUnfinishedUploads => false;
+
     public async ValueTask<ITusStore> CreateStoreAsync(CancellationToken cancellationToken)
     {
         var client = await S3TestEnvironment.RequireClientAsync();
