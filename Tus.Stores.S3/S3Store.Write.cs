@@ -6,7 +6,7 @@ using Tus.Stores.Internal;
 
 namespace Tus.Stores;
 
-/// <content>Writing: appends cut into concurrently uploaded parts, assembly of the final object, truncation.</content>
+/// <content>Writing: appends cut into concurrently uploaded parts, commit records, completion, and assembly from ranges (concatenation, left-over parts).</content>
 public sealed partial class S3Store
 {
     /// <summary>How long clean-up after a cancelled or failed write (aborting its multipart upload) may take.</summary>

@@ -20,11 +20,11 @@ internal sealed class S3StoreMetrics : IDisposable
         _partDuration = Meter.CreateHistogram<double>(
             "tus.s3.part.upload.duration",
             unit: "s",
-            description: "Duration of the S3 calls that write an upload's data: UploadPart, UploadPartCopy (assembly) and PutObject (pieces that fit in one part).");
+            description: "Duration of the S3 calls that write an upload's data: UploadPart, UploadPartCopy (server-side copies) and PutObject (commit records and uploads that fit in one part).");
         _io = Meter.CreateCounter<long>(
             "tus.s3.io",
             unit: "By",
-            description: "Data bytes sent to S3 (network.io.direction=transmit: parts and single-PUT pieces) and read back from it to join small pieces (receive). Server-side copies move no bytes through the store.");
+            description: "Data bytes sent to S3 (network.io.direction=transmit: parts, commit records and single PUTs) and read back from it to join kept bytes with the next request's (receive). Server-side copies move no bytes through the store.");
         var storage = new KeyValuePair<string, object?>("tus.s3.part_buffer.storage", buffers.Directory is null ? "memory" : "file");
         Meter.CreateObservableUpDownCounter(
             "tus.s3.part_buffer.usage",
