@@ -12,7 +12,7 @@ using Tus.Stores;
 // its CPU and memory are measured like a server's.
 if (args.Length > 0 && args[0] == "direct")
 {
-    return await Direct.RunAsync(args[1], long.Parse(args[2], CultureInfo.InvariantCulture));
+    return await Direct.RunAsync(args[1], long.Parse(args[2], CultureInfo.InvariantCulture), args.Length > 3 ? long.Parse(args[3], CultureInfo.InvariantCulture) : 0);
 }
 
 return await Driver.RunAsync(args);
@@ -40,9 +40,11 @@ internal static class Settings
 }
 
 /// <summary>A direct multipart upload with the AWS SDK: 8 MiB parts, 8 at a time, from memory, no tus, no server.</summary>
+/// <remarks>With <c>drainEvery</c>, it waits for every part in flight after each <c>drainEvery</c> bytes, as a server must
+/// before it answers a tus PATCH of that size: the bound for an upload sent in such PATCHes.</remarks>
 internal static class Direct
 {
-    public static async Task<int> RunAsync(string key, long size)
+    public static async Task<int> RunAsync(string key, long size, long drainEvery)
     {
         using var client = Settings.Client();
         var pattern = Settings.Pattern();
@@ -53,6 +55,11 @@ internal static class Direct
         var partNumber = 0;
         for (long offset = 0; offset < size; offset += Settings.PartSize)
         {
+            if (drainEvery > 0 && offset > 0 && offset % drainEvery == 0)
+            {
+                await Task.WhenAll(parts);
+            }
+
             var length = (int)Math.Min(Settings.PartSize, size - offset);
             var number = ++partNumber;
             await slots.WaitAsync();
@@ -128,7 +135,8 @@ internal static partial class Driver
             ("Tus.Server S3, 64 MiB PATCHes", s => TusAsync("Tus.Server S3, 64 MiB PATCHes", node: false, s, 64 * Settings.MiB)),
             ("Tus.Server S3 --s3-memory-buffers, 1 PATCH", s => TusAsync("Tus.Server S3 --s3-memory-buffers, 1 PATCH", node: false, s, s, "--s3-memory-buffers")),
             ("Tus.Server S3 --s3-memory-buffers, 64 MiB PATCHes", s => TusAsync("Tus.Server S3 --s3-memory-buffers, 64 MiB PATCHes", node: false, s, 64 * Settings.MiB, "--s3-memory-buffers")),
-            ("direct AWS SDK multipart", DirectAsync),
+            ("direct AWS SDK multipart", s => DirectAsync(s, 0)),
+            ("direct AWS SDK multipart, drained every 64 MiB", s => DirectAsync(s, 64 * Settings.MiB)),
             ("@tus/s3-store, 1 PATCH", s => TusAsync("@tus/s3-store, 1 PATCH", node: true, s, s)),
             ("@tus/s3-store, 64 MiB PATCHes", s => TusAsync("@tus/s3-store, 64 MiB PATCHes", node: true, s, 64 * Settings.MiB)),
         };
@@ -208,6 +216,10 @@ internal static partial class Driver
 
             var mbps = size / m.Seconds / 1e6;
             var vsDirect = Throughput("direct AWS SDK multipart") is { } d && name.StartsWith("Tus.Server", StringComparison.Ordinal) ? $"{size / m.Seconds / d:F2}x" : "";
+            if (name.EndsWith("64 MiB PATCHes", StringComparison.Ordinal) && name.StartsWith("Tus.Server", StringComparison.Ordinal) && Throughput("direct AWS SDK multipart, drained every 64 MiB") is { } drained)
+            {
+                vsDirect += $" ({size / m.Seconds / drained:F2}x drained)";
+            }
             var peer = name.Replace("Tus.Server S3 --s3-memory-buffers", "@tus/s3-store", StringComparison.Ordinal).Replace("Tus.Server S3", "@tus/s3-store", StringComparison.Ordinal);
             var vsPeer = name.StartsWith("Tus.Server", StringComparison.Ordinal) && Throughput(peer) is { } p ? $"{size / m.Seconds / p:F2}x" : "";
             text.AppendLine(CultureInfo.InvariantCulture,
@@ -318,11 +330,11 @@ internal static partial class Driver
         }
     }
 
-    private static async Task<Run> DirectAsync(long size)
+    private static async Task<Run> DirectAsync(long size, long drainEvery)
     {
-        const string name = "direct AWS SDK multipart";
+        var name = drainEvery > 0 ? $"direct AWS SDK multipart, drained every {drainEvery / Settings.MiB} MiB" : "direct AWS SDK multipart";
         var temp = Directory.CreateTempSubdirectory("tus-bench-s3-");
-        var start = new ProcessStartInfo("dotnet", [typeof(Driver).Assembly.Location, "direct", "direct-" + Guid.NewGuid().ToString("N")[..8], size.ToString(CultureInfo.InvariantCulture)])
+        var start = new ProcessStartInfo("dotnet", [typeof(Driver).Assembly.Location, "direct", "direct-" + Guid.NewGuid().ToString("N")[..8], size.ToString(CultureInfo.InvariantCulture), drainEvery.ToString(CultureInfo.InvariantCulture)])
         {
             RedirectStandardOutput = true,
         };

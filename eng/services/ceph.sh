@@ -213,7 +213,7 @@ osd objectstore = memstore
 memstore device bytes = $MEMSTORE_BYTES
 
 [client.rgw.tus]
-rgw frontends = beast endpoint=127.0.0.1:$RGW_PORT
+rgw frontends = beast endpoint=127.0.0.1:$RGW_PORT tcp_nodelay=1
 rgw data = $DIR/rgw
 rgw dns name = 127.0.0.1
 rgw enable usage log = false
