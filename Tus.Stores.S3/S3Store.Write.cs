@@ -260,20 +260,22 @@ public sealed partial class S3Store
         }
     }
 
-    /// <summary>Writes the upload's next commit record (its content is <paramref name="kept"/>'s bytes, or none), then
-    /// deletes the records before the one it replaces.</summary>
+    /// <summary>Writes the upload's next commit record (its content is <paramref name="kept"/>'s bytes, or none) while it
+    /// deletes the records before the one it replaces (kept: the last append can be taken back to it).</summary>
     private async Task CommitAsync(string id, S3UploadState state, int parts, long partBytes, PartBuffer? kept, CancellationToken cancellationToken)
     {
-        var key = TailRecord.KeyOf(DataKey(id), state.NextGeneration, parts, partBytes);
+        var generation = state.NextGeneration;
+        var key = TailRecord.KeyOf(DataKey(id), generation, parts, partBytes);
         var size = kept?.Length ?? 0;
+
+        // The records before the current one serve no discard once the new one exists, and none before it is written
+        // (the engine takes back only an append that returned): deleted at the same time, saving a round trip per request.
+        var stale = state.Records.Take(Math.Max(0, state.Records.Count - 1)).Select(r => r.Key).ToList();
+        var deletion = DeleteQuietlyAsync(stale);
         await PutDataAsync(id, key, kept is null ? new MemoryStream() : kept.OpenRead(), state.Document, cancellationToken).ConfigureAwait(false);
-        state.Records.Add(new TailRecord(state.NextGeneration, parts, partBytes, size, key));
-        if (state.Records.Count > 2)
-        {
-            var stale = state.Records.Take(state.Records.Count - 2).Select(r => r.Key).ToList();
-            state.Records.RemoveRange(0, state.Records.Count - 2);
-            await DeleteQuietlyAsync(stale).ConfigureAwait(false);
-        }
+        await deletion.ConfigureAwait(false);
+        state.Records.RemoveRange(0, stale.Count);
+        state.Records.Add(new TailRecord(generation, parts, partBytes, size, key));
     }
 
     /// <summary>Finishes an upload whose length was just set to its offset: completes its multipart upload with the kept
