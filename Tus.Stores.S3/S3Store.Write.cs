@@ -36,14 +36,24 @@ public sealed partial class S3Store
     {
         ArgumentNullException.ThrowIfNull(upload);
         ArgumentNullException.ThrowIfNull(data);
-        var state = await StateOfAsync(upload, cancellationToken, forChange: true).ConfigureAwait(false);
+        UploadId.ThrowIfInvalid(upload.Id, nameof(upload));
+
+        // Given carried state, the check that the upload was not removed since runs while the first part fills, and is
+        // awaited before anything is written.
+        var carried = CarriedState(upload);
+        var state = carried ?? await LookupAsync(upload.Id, cancellationToken).ConfigureAwait(false) ?? throw new UploadNotFoundException(upload.Id);
         if (state.FinalSize is not null)
         {
             // Finished: the engine gives no byte more (its body is capped at the remaining bytes).
+            if (carried is not null)
+            {
+                await EnsureExistsAsync(upload.Id, cancellationToken).ConfigureAwait(false);
+            }
+
             return 0;
         }
 
-        var written = await WritePartsAsync(upload.Id, state, data, cancellationToken).ConfigureAwait(false);
+        var written = await WritePartsAsync(upload.Id, state, checkExistence: carried is not null, data, cancellationToken).ConfigureAwait(false);
         if (written.Failure is { } failure)
         {
             failure.Throw();
@@ -66,11 +76,14 @@ public sealed partial class S3Store
     /// fires on a failure of this write or <see cref="InterruptedFlushTimeout"/> after <paramref name="cancellationToken"/>
     /// fired. So when the call is abandoned, reading stops at once, yet the parts in flight and the rest still reach S3
     /// (the protocol asks a server to keep what it received), within a bounded time.</remarks>
-    private async Task<PartsWrite> WritePartsAsync(string id, S3UploadState state, Stream data, CancellationToken cancellationToken)
+    private async Task<PartsWrite> WritePartsAsync(string id, S3UploadState state, bool checkExistence, Stream data, CancellationToken cancellationToken)
     {
         using var failed = new CancellationTokenSource(Timeout.InfiniteTimeSpan, _timeProvider);
         using var flushDeadline = cancellationToken.Register(static s => StartFlushDeadline((CancellationTokenSource)s!), failed);
         using var concurrency = new SemaphoreSlim(_options.MaxConcurrentPartUploads);
+
+        // On the write's own clock, like the S3 calls: an abandoned write still stores what arrived.
+        var existence = checkExistence ? EnsureExistsAsync(id, failed.Token) : Task.CompletedTask;
         var uploads = new List<Task<PartETag>>();
         var current = state.Current;
         var partsBefore = current?.Parts ?? 0;
@@ -130,6 +143,7 @@ public sealed partial class S3Store
                     break;
                 }
 
+                await existence.ConfigureAwait(false);
                 if (multipartId is null)
                 {
                     multipartId = await StartMultipartAsync(id, state.Document, DataKey(id), failed.Token).ConfigureAwait(false);
@@ -153,6 +167,7 @@ public sealed partial class S3Store
                 }
             }
 
+            await existence.ConfigureAwait(false);
             if (added == 0)
             {
                 // Nothing new arrived: nothing is rewritten.
@@ -243,6 +258,12 @@ public sealed partial class S3Store
         {
             await failed.CancelAsync().ConfigureAwait(false);
             await AbandonAsync(DataKey(id), startedMultipart ? multipartId : null, uploads).ConfigureAwait(false);
+            if (e is not UploadNotFoundException && await GoneAsync(existence).ConfigureAwait(false) is { } gone)
+            {
+                // Removed meanwhile: that is the answer, whatever else failed.
+                throw gone;
+            }
+
             if (e is OperationCanceledException && cancellationToken.IsCancellationRequested)
             {
                 // The flush ran out of time (or the kept bytes could not be read): the caller's cancellation is what happened.
@@ -335,6 +356,27 @@ public sealed partial class S3Store
                 TusError.MaxSizeExceeded,
                 $"Upload '{id}' would need more than {_options.MaxParts} parts: send it in larger requests.");
         }
+    }
+
+    /// <summary>The upload's removal, when the existence check found it; any other outcome of the check is left to the
+    /// failure being reported.</summary>
+    private static async Task<UploadNotFoundException?> GoneAsync(Task existence)
+    {
+        try
+        {
+            await existence.ConfigureAwait(false);
+            return null;
+        }
+        catch (UploadNotFoundException e)
+        {
+            return e;
+        }
+#pragma warning disable CA1031 // A check that failed otherwise: the caller reports its own failure.
+        catch (Exception)
+        {
+            return null;
+        }
+#pragma warning restore CA1031
     }
 
     private static void StartFlushDeadline(CancellationTokenSource failed)

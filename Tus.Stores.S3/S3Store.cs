@@ -287,7 +287,7 @@ public sealed partial class S3Store : ITusStore, IDisposable
     private async ValueTask<S3UploadState> StateOfAsync(UploadInfo upload, CancellationToken cancellationToken, bool forChange = false)
     {
         UploadId.ThrowIfInvalid(upload.Id, nameof(upload));
-        if (upload.StoreState is S3UploadState state && state.Offset == upload.Offset && string.Equals(state.Document.Id, upload.Id, StringComparison.Ordinal))
+        if (CarriedState(upload) is { } state)
         {
             if (forChange)
             {
@@ -299,6 +299,12 @@ public sealed partial class S3Store : ITusStore, IDisposable
 
         return await LookupAsync(upload.Id, cancellationToken).ConfigureAwait(false) ?? throw new UploadNotFoundException(upload.Id);
     }
+
+    /// <summary>The state riding along with <paramref name="upload"/> when it matches the upload, else <see langword="null"/>.</summary>
+    private static S3UploadState? CarriedState(UploadInfo upload) =>
+        upload.StoreState is S3UploadState state && state.Offset == upload.Offset && string.Equals(state.Document.Id, upload.Id, StringComparison.Ordinal)
+            ? state
+            : null;
 
     private async Task EnsureExistsAsync(string id, CancellationToken cancellationToken)
     {
