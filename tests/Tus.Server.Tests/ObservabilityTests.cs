@@ -119,7 +119,9 @@ public sealed partial class ObservabilityTests
         await using var server = await ServerProcess.StartAsync(Loopback(ServerProcess.NewDirectory(), "--log-format", "json", "--access-log"));
         var upload = await CreateAsync(server, 5);
         await PatchAsync(server, upload, "hello");
-        await WaitForAsync(() => server.StandardOutput.Contains("Tus.Server.AccessLog", StringComparison.Ordinal) && server.StandardOutput.Contains("completed", StringComparison.Ordinal));
+        // The PATCH's own access-log line is written after the engine's "completed" line, so it is the one to wait for.
+        await WaitForAsync(() => server.StandardOutput.Split('\n').Any(line =>
+            line.Contains("\"Tus.Server.AccessLog\"", StringComparison.Ordinal) && line.Contains("\"Method\":\"PATCH\"", StringComparison.Ordinal)));
 
         var lines = server.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         var entries = lines.Select(line => JsonDocument.Parse(line).RootElement).ToList();
