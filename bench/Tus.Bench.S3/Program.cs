@@ -110,6 +110,7 @@ internal static partial class Driver
         var size = 1024 * Settings.MiB;
         var rounds = 2;
         var only = new List<string>();
+        var tls = false;
         for (var i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -117,7 +118,15 @@ internal static partial class Driver
                 case "--size-mib": size = long.Parse(args[++i], CultureInfo.InvariantCulture) * Settings.MiB; break;
                 case "--rounds": rounds = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--only": only.Add(args[++i]); break;
+                case "--tls": tls = true; break;
             }
+        }
+
+        // --tls: bench/s3.sh points TUS_S3_ENDPOINT at RGW's HTTPS port and trusts its CA (SSL_CERT_FILE).
+        if (tls && !Settings.Endpoint.StartsWith("https://", StringComparison.OrdinalIgnoreCase))
+        {
+            Console.Error.WriteLine($"--tls needs an https:// TUS_S3_ENDPOINT (run bench/s3.sh --tls); it is {Settings.Endpoint}.");
+            return 2;
         }
 
         using var client = Settings.Client();
@@ -140,6 +149,12 @@ internal static partial class Driver
             ("@tus/s3-store, 1 PATCH", s => TusAsync("@tus/s3-store, 1 PATCH", node: true, s, s)),
             ("@tus/s3-store, 64 MiB PATCHes", s => TusAsync("@tus/s3-store, 64 MiB PATCHes", node: true, s, 64 * Settings.MiB)),
         };
+
+        if (tls)
+        {
+            // After the four signed Tus.Server rows.
+            scenarios = [.. scenarios[..4], .. UnsignedScenarios(), .. scenarios[4..]];
+        }
 
         // --only NAME (repeatable): the scenarios whose names contain one of them (the direct upload always runs, as the yardstick).
         if (only.Count > 0)
@@ -173,22 +188,38 @@ internal static partial class Driver
             }
         }
 
-        var report = Report(runs, size, rounds);
+        var report = Report(runs, size, rounds, tls);
         Console.WriteLine(report);
         var results = Path.Combine(Root, "bench", "results");
         Directory.CreateDirectory(results);
-        await File.WriteAllTextAsync(Path.Combine(results, "s3-latest.md"), report);
+        await File.WriteAllTextAsync(Path.Combine(results, tls ? "s3-tls.md" : "s3-latest.md"), report);
         return runs.All(r => r.Ok) ? 0 : 1;
     }
 
-    private static string Report(List<Run> runs, long size, int rounds)
+    /// <summary>The rows only HTTPS makes meaningful: Tus.Server sending parts as UNSIGNED-PAYLOAD (over http:// the store keeps signing).</summary>
+    private static (string Name, Func<long, Task<Run>> Run)[] UnsignedScenarios()
+    {
+        const string Unsigned = "Tus.Server S3 --s3-disable-content-hashes";
+        const string UnsignedInMemory = "Tus.Server S3 --s3-disable-content-hashes --s3-memory-buffers";
+        return
+        [
+            (Unsigned + ", 1 PATCH", s => TusAsync(Unsigned + ", 1 PATCH", node: false, s, s, "--s3-disable-content-hashes")),
+            (Unsigned + ", 64 MiB PATCHes", s => TusAsync(Unsigned + ", 64 MiB PATCHes", node: false, s, 64 * Settings.MiB, "--s3-disable-content-hashes")),
+            (UnsignedInMemory + ", 1 PATCH", s => TusAsync(UnsignedInMemory + ", 1 PATCH", node: false, s, s, "--s3-disable-content-hashes", "--s3-memory-buffers")),
+            (UnsignedInMemory + ", 64 MiB PATCHes", s => TusAsync(UnsignedInMemory + ", 64 MiB PATCHes", node: false, s, 64 * Settings.MiB, "--s3-disable-content-hashes", "--s3-memory-buffers")),
+        ];
+    }
+
+    private static string Report(List<Run> runs, long size, int rounds, bool tls)
     {
         var text = new StringBuilder();
-        text.AppendLine(CultureInfo.InvariantCulture, $"# S3 benchmark: {size / Settings.MiB} MiB into Ceph RGW (memstore) on 127.0.0.1, {rounds} interleaved rounds, medians");
+        text.AppendLine(CultureInfo.InvariantCulture, $"# S3 benchmark: {size / Settings.MiB} MiB into Ceph RGW (memstore) on 127.0.0.1{(tls ? " over HTTPS" : "")}, {rounds} interleaved rounds, medians");
         text.AppendLine();
         text.AppendLine(CultureInfo.InvariantCulture, $"{Environment.ProcessorCount} cores; parts: Tus.Server and direct SDK 8 MiB x 8 concurrent; @tus/s3-store with its defaults.");
         text.AppendLine();
-        text.AppendLine("| Upload | MB/s | MiB/s | CPU s | RGW+OSD CPU s | peak RSS MiB | peak temp disk MiB | vs direct SDK | vs @tus/s3-store (same PATCHes) | min-max MB/s |");
+        text.AppendLine(tls
+            ? "| Upload | MB/s | MiB/s | CPU s | RGW+OSD CPU s | peak RSS MiB | peak temp disk MiB | vs direct SDK (signed) | vs @tus/s3-store (same PATCHes) | min-max MB/s |"
+            : "| Upload | MB/s | MiB/s | CPU s | RGW+OSD CPU s | peak RSS MiB | peak temp disk MiB | vs direct SDK | vs @tus/s3-store (same PATCHes) | min-max MB/s |");
         text.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
         var medians = runs.GroupBy(r => r.Name).ToDictionary(g => g.Key, g =>
         {
@@ -227,7 +258,23 @@ internal static partial class Driver
         }
 
         text.AppendLine();
-        text.AppendLine("Each run: a fresh process (server, or the direct-upload child), its CPU (utime + stime from /proc) over the upload, its peak RSS (VmHWM, warm-up included), and the peak size of the temporary directory it was given (TMPDIR), sampled every 20 ms. The servers get a 32 MiB warm-up upload first; throughput is timed by the client from POST to the last answer. RGW+OSD CPU: the S3 server's own processes (radosgw, ceph-osd) over the run; on a 2-core machine it bounds every row. Payload hashing cannot be skipped here: the SDK sends UNSIGNED-PAYLOAD over HTTPS only, and this RGW speaks HTTP.");
+        if (tls)
+        {
+            // The target: with payload hashing skipped, Tus.Server at least as fast as the signed direct upload.
+            var direct = Throughput("direct AWS SDK multipart");
+            var ratios = medians.Keys.Where(n => n.Contains("--s3-disable-content-hashes", StringComparison.Ordinal))
+                .Select(n => Throughput(n) is { } t && direct is { } d ? $"{n["Tus.Server S3 --s3-disable-content-hashes".Length..].TrimStart(' ', ',')} {t / d:F2}x" : null)
+                .OfType<string>().ToList();
+            text.AppendLine(ratios.Count > 0
+                ? $"Unsigned Tus.Server (--s3-disable-content-hashes) vs the signed direct AWS SDK multipart upload, both over HTTPS: {string.Join("; ", ratios)} (target: >= 1.0x)."
+                : "Unsigned Tus.Server vs signed direct upload: not measured in this run (no --s3-disable-content-hashes row or no direct row succeeded).");
+            text.AppendLine();
+        }
+
+        text.AppendLine("Each run: a fresh process (server, or the direct-upload child), its CPU (utime + stime from /proc) over the upload, its peak RSS (VmHWM, warm-up included), and the peak size of the temporary directory it was given (TMPDIR), sampled every 20 ms. The servers get a 32 MiB warm-up upload first; throughput is timed by the client from POST to the last answer. RGW+OSD CPU: the S3 server's own processes (radosgw, ceph-osd) over the run; on a 2-core machine it bounds every row."
+            + (tls
+                ? " Every row goes over HTTPS (RGW's beast ssl_endpoint, a throw-away CA from eng/services/ceph.sh with TUS_CEPH_TLS=1). The direct SDK rows and the Tus.Server rows without --s3-disable-content-hashes sign each part's payload (SHA-256, the SDK's default); the --s3-disable-content-hashes rows send part and object bodies as UNSIGNED-PAYLOAD."
+                : " Payload hashing cannot be skipped here: the SDK sends UNSIGNED-PAYLOAD over HTTPS only, and this RGW speaks HTTP."));
         foreach (var failed in runs.Where(r => !r.Ok))
         {
             text.AppendLine(CultureInfo.InvariantCulture, $"- round {failed.Round} {failed.Name} failed: {failed.Error}");

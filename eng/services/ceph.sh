@@ -11,6 +11,12 @@
 # artifacts/services/ceph under the repository root. TUS_CEPH_PORT (or --port) picks the gateway's port; a free one
 # otherwise. TUS_CEPH_MEMSTORE_BYTES bounds the OSD's RAM store (default 1 GiB). Tests `source "$DIR/env"`:
 #   TUS_S3_ENDPOINT=http://127.0.0.1:PORT TUS_S3_ACCESS_KEY=... TUS_S3_SECRET_KEY=... TUS_S3_REGION=us-east-1
+#
+# TUS_CEPH_TLS=1 (opt-in) also serves HTTPS: a self-signed CA and a server certificate for 127.0.0.1 (IP SAN) are
+# made with openssl in $DIR/tls, the gateway listens on TUS_CEPH_TLS_PORT (a free one otherwise) beside its plain
+# port, and the env file gains TUS_S3_TLS_ENDPOINT=https://127.0.0.1:TLS_PORT and TUS_S3_CA_FILE=$DIR/tls/ca.pem.
+# Clients trust the CA explicitly: curl --cacert, SSL_CERT_FILE for .NET on Linux, NODE_EXTRA_CA_CERTS for Node.
+# With TUS_CEPH_TLS=1, install also installs openssl. Without it, nothing about the cluster changes.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -24,6 +30,10 @@ SECRET_KEY="tus-test-secret-key-0000000000000000000001"
 REGION="us-east-1"
 MEMSTORE_BYTES="${TUS_CEPH_MEMSTORE_BYTES:-1073741824}"
 DAEMONS=(client.rgw.tus osd.0 mon.a) # stop order
+TLS=0
+[[ "${TUS_CEPH_TLS:-0}" == 1 ]] && TLS=1
+TLS_DIR="$DIR/tls"
+((TLS)) && PACKAGES+=(openssl)
 
 say() { echo "ceph: $*"; }
 die() { echo "ceph: $*" >&2; exit 1; }
@@ -34,7 +44,8 @@ installed() {
   for p in "${PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || return 1
   done
-  command -v ceph-mon >/dev/null && command -v ceph-osd >/dev/null && command -v radosgw >/dev/null
+  command -v ceph-mon >/dev/null && command -v ceph-osd >/dev/null && command -v radosgw >/dev/null &&
+    { ((!TLS)) || command -v openssl >/dev/null; }
 }
 
 cmd_install() {
@@ -130,6 +141,26 @@ wait_for() { # seconds description command...
 
 osd_up() { ceph_cli osd stat -f json 2>/dev/null | grep -Eq '"num_up_osds": ?1[,}]'; }
 rgw_http() { curl -sf -o /dev/null --max-time 2 "http://127.0.0.1:$RGW_PORT/"; }
+rgw_https() { curl -sf -o /dev/null --max-time 2 --cacert "$TLS_DIR/ca.pem" "https://127.0.0.1:$RGW_TLS_PORT/"; }
+
+# A throw-away CA (10 days) and a server certificate it signs for IP 127.0.0.1, in $TLS_DIR; keys readable by the
+# owner only. Real clients validate the chain and the IP SAN, so nothing has to switch validation off.
+make_tls_certificates() {
+  mkdir -p "$TLS_DIR"
+  chmod 700 "$TLS_DIR"
+  openssl req -x509 -newkey rsa:2048 -nodes -sha256 -days 10 -subj "/CN=tus test CA $(date -u +%Y%m%dT%H%M%S)" \
+    -keyout "$TLS_DIR/ca.key" -out "$TLS_DIR/ca.pem" \
+    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
+    >"$DIR/log/openssl.out" 2>&1 || return 1
+  openssl req -newkey rsa:2048 -nodes -sha256 -subj "/CN=127.0.0.1" \
+    -keyout "$TLS_DIR/server.key" -out "$TLS_DIR/server.csr" >>"$DIR/log/openssl.out" 2>&1 || return 1
+  printf '%s\n' "basicConstraints=critical,CA:FALSE" "keyUsage=critical,digitalSignature,keyEncipherment" \
+    "extendedKeyUsage=serverAuth" "subjectAltName=IP:127.0.0.1" >"$TLS_DIR/server.ext"
+  openssl x509 -req -in "$TLS_DIR/server.csr" -CA "$TLS_DIR/ca.pem" -CAkey "$TLS_DIR/ca.key" -CAcreateserial \
+    -days 10 -sha256 -extfile "$TLS_DIR/server.ext" -out "$TLS_DIR/server.pem" >>"$DIR/log/openssl.out" 2>&1 ||
+    return 1
+  chmod 600 "$TLS_DIR"/*.key
+}
 
 cmd_start() {
   local port="${TUS_CEPH_PORT:-}"
@@ -143,6 +174,9 @@ cmd_start() {
   local state=0
   running_state || state=$?
   if ((state == 0)); then
+    if ((TLS)) && ! grep -q '^TUS_S3_TLS_ENDPOINT=' "$ENV_FILE"; then
+      die "already running in $DIR without TLS; stop it first to start with TUS_CEPH_TLS=1"
+    fi
     say "already running in $DIR"
     cat "$ENV_FILE"
     return 0
@@ -166,6 +200,18 @@ cmd_start() {
     RGW_PORT="$port"
   else
     RGW_PORT="$(services_free_port "$MON_PORT")"
+  fi
+  local frontends="beast endpoint=127.0.0.1:$RGW_PORT tcp_nodelay=1"
+  if ((TLS)); then
+    RGW_TLS_PORT="${TUS_CEPH_TLS_PORT:-}"
+    if [[ -n "$RGW_TLS_PORT" ]]; then
+      services_port_busy "$RGW_TLS_PORT" && die "port $RGW_TLS_PORT on 127.0.0.1 is already in use"
+    else
+      RGW_TLS_PORT="$(services_free_port "$MON_PORT" "$RGW_PORT")"
+    fi
+    make_tls_certificates || fail_start "openssl: $(tail -n 5 "$DIR/log/openssl.out")"
+    frontends+=" ssl_endpoint=127.0.0.1:$RGW_TLS_PORT ssl_certificate=$TLS_DIR/server.pem"
+    frontends+=" ssl_private_key=$TLS_DIR/server.key"
   fi
   local fsid osd_uuid
   fsid="$(cat /proc/sys/kernel/random/uuid)"
@@ -213,7 +259,7 @@ osd objectstore = memstore
 memstore device bytes = $MEMSTORE_BYTES
 
 [client.rgw.tus]
-rgw frontends = beast endpoint=127.0.0.1:$RGW_PORT tcp_nodelay=1
+rgw frontends = $frontends
 rgw data = $DIR/rgw
 rgw dns name = 127.0.0.1
 rgw enable usage log = false
@@ -245,6 +291,10 @@ CONF
   say "RADOS Gateway on 127.0.0.1:$RGW_PORT"
   services_launch "$(pidfile client.rgw.tus)" "$DIR/log/client.rgw.tus.out" radosgw -f -c "$CONF" -n client.rgw.tus
   wait_for 120 "the gateway to answer HTTP" rgw_http
+  if ((TLS)); then
+    say "RADOS Gateway HTTPS on 127.0.0.1:$RGW_TLS_PORT (CA $TLS_DIR/ca.pem)"
+    wait_for 30 "the gateway to answer HTTPS" rgw_https
+  fi
 
   timeout 60 radosgw-admin -c "$CONF" user create --uid=tus --display-name="tus tests" \
     --access-key="$ACCESS_KEY" --secret-key="$SECRET_KEY" >"$DIR/log/user-create.out" 2>&1 ||
@@ -256,6 +306,9 @@ TUS_S3_ACCESS_KEY=$ACCESS_KEY
 TUS_S3_SECRET_KEY=$SECRET_KEY
 TUS_S3_REGION=$REGION
 ENV
+  if ((TLS)); then
+    printf '%s\n' "TUS_S3_TLS_ENDPOINT=https://127.0.0.1:$RGW_TLS_PORT" "TUS_S3_CA_FILE=$TLS_DIR/ca.pem" >>"$ENV_FILE.tmp"
+  fi
   mv "$ENV_FILE.tmp" "$ENV_FILE"
   local d pids=""
   for d in "${DAEMONS[@]}"; do pids+=" $d=$(pid_of "$d")"; done
