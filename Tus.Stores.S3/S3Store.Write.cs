@@ -82,8 +82,7 @@ public sealed partial class S3Store
         using var flushDeadline = cancellationToken.Register(static s => StartFlushDeadline((CancellationTokenSource)s!), failed);
         using var concurrency = new SemaphoreSlim(_options.MaxConcurrentPartUploads);
 
-        // On the write's own clock, like the S3 calls: an abandoned write still stores what arrived.
-        var existence = checkExistence ? EnsureExistsAsync(id, failed.Token) : Task.CompletedTask;
+        var existence = Task.CompletedTask;
         var uploads = new List<Task<PartETag>>();
         var current = state.Current;
         var partsBefore = current?.Parts ?? 0;
@@ -100,6 +99,12 @@ public sealed partial class S3Store
         ExceptionDispatchInfo? dataFailure = null;
         try
         {
+            if (checkExistence)
+            {
+                // On the write's own clock, like the S3 calls: an abandoned write still stores what arrived.
+                existence = EnsureExistsAsync(id, failed.Token);
+            }
+
             if (current is { Size: > 0 } kept)
             {
                 await ReadRangeIntoAsync(kept.Key, 0, kept.Size, buffer, cancellationToken).ConfigureAwait(false);
