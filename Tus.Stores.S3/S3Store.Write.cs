@@ -261,9 +261,11 @@ public sealed partial class S3Store
         }
         catch (Exception e)
         {
+            // The check's answer first: cancelling the write's clock would cancel the check with it.
+            var gone = e is UploadNotFoundException ? null : await GoneAsync(existence).ConfigureAwait(false);
             await failed.CancelAsync().ConfigureAwait(false);
             await AbandonAsync(DataKey(id), startedMultipart ? multipartId : null, uploads).ConfigureAwait(false);
-            if (e is not UploadNotFoundException && await GoneAsync(existence).ConfigureAwait(false) is { } gone)
+            if (gone is not null)
             {
                 // Removed meanwhile: that is the answer, whatever else failed.
                 throw gone;
